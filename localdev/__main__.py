@@ -1,0 +1,91 @@
+"""``python -m localdev``: the local service on its embedded default, in the foreground.
+
+Starts the emulators, the development identity provider and the service on 127.0.0.1:7071;
+Ctrl-C (or SIGTERM) stops everything it started.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from shared import logsafe
+from shared.api import VendingService, reset_service
+from shared.config import parse_config
+from shared.errors import ConfigError
+
+from .certs import ensure_local_certs
+from .default_config import embedded_config
+from .devidp import DevIdentityProvider
+from .emulators import REPO, Azurite
+from .server import LocalServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localdev", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument("--state", default=str(REPO / ".local"), help="where emulator data and local certificates live")
+    parser.add_argument("--print-config", action="store_true", help="print the embedded configuration and exit")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    logsafe.install()
+    logging.getLogger("azure").setLevel(logging.WARNING)  # the SDK logs every HTTP exchange at INFO
+    state = Path(args.state)
+    ca, cert, key = ensure_local_certs(state / "certs")
+    issuer = f"http://127.0.0.1:{args.port}/dev-idp"
+    emulators: dict = {}
+    stop_signal = {"hit": False}
+
+    def _terminate(signum, frame):
+        stop_signal["hit"] = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        emulators["azurite"] = Azurite(cert, key, ca, blob_port=10000, table_port=10002, workdir=state / "azurite").start()
+        _prepare_demo_data(emulators)
+        raw = embedded_config(emulators, issuer)
+        if args.print_config:
+            print(json.dumps(raw, indent=2))
+            return 0
+        try:
+            config = parse_config(raw, mode="local")
+        except ConfigError as exc:
+            print(f"configuration error: {exc}", file=sys.stderr)
+            return 2
+        service = VendingService(config)
+        reset_service(service)
+        server = LocalServer(service, DevIdentityProvider(issuer), port=args.port)
+        print(f"tvs local service on {server.url}/api/v1 (dev identity provider {issuer}); "
+              f"stores: {', '.join(config.stores)}; Ctrl-C stops it", flush=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for emulator in emulators.values():
+            emulator.stop()
+    return 0
+
+
+def _prepare_demo_data(emulators: dict) -> None:
+    """Create the demo containers/buckets the embedded stores point at (idempotent)."""
+    azurite = emulators.get("azurite")
+    if azurite is not None:
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.blob import BlobServiceClient
+
+        client = BlobServiceClient.from_connection_string(azurite.connection_string, connection_verify=str(azurite.ca))
+        try:
+            client.create_container("demo")
+        except ResourceExistsError:
+            pass
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TVS_MODE", "local")
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Parsing and validating request bodies: every rule here answers 400/413/415, before any I/O."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .. import access
+from ..authz import MAX_REQUEST_TTL
+from ..errors import Problem, bad_request
+from ..paths import validate_object, validate_path
+from .http import HttpRequest
+
+FORMATS = ("native", "iceberg", "credential_process", "console")
+METHODS = ("GET", "PUT", "DELETE")
+
+
+@dataclass(frozen=True)
+class CredentialRequest:
+    store: str
+    path: str
+    access: str
+    ttl_seconds: int | None
+    format: str
+
+
+@dataclass(frozen=True)
+class SignedUrlRequest:
+    store: str
+    object: str
+    method: str
+    ttl_seconds: int | None
+    content_type: str | None
+
+
+def json_body(request: HttpRequest, max_bytes: int) -> dict:
+    if len(request.body) > max_bytes:
+        raise Problem(413, "body-too-large", "The request body is too large", f"the body is limited to {max_bytes} bytes")
+    ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise Problem(415, "unsupported-media-type", "The body must be JSON", "send 'Content-Type: application/json'")
+    try:
+        doc = json.loads(request.body.decode("utf-8"), parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise bad_request("the body is not valid UTF-8 JSON", "malformed-json") from None
+    if not isinstance(doc, dict):
+        raise bad_request("the body must be a JSON object", "malformed-json")
+    return doc
+
+
+def _no_constants(name: str):
+    raise ValueError(name)  # NaN / Infinity are not JSON
+
+
+def _fields(doc: dict, allowed: tuple[str, ...], required: tuple[str, ...]) -> None:
+    unknown = sorted(set(doc) - set(allowed))
+    if unknown:
+        raise bad_request(f"unknown field '{unknown[0]}'; allowed: {', '.join(allowed)}", "unknown-field")
+    for name in required:
+        if name not in doc:
+            raise bad_request(f"the field '{name}' is required", "missing-field")
+
+
+def _string(doc: dict, name: str, default=None, max_len: int = 1024) -> str | None:
+    value = doc.get(name, default)
+    if value is not None and (not isinstance(value, str) or len(value) > max_len):
+        raise bad_request(f"'{name}' must be a string of at most {max_len} characters", "bad-type")
+    return value
+
+
+def ttl(doc: dict) -> int | None:
+    value = doc.get("ttl_seconds")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad_request("'ttl_seconds' must be an integer number of seconds", "bad-ttl")
+    if value <= 0:
+        raise bad_request("'ttl_seconds' must be positive", "bad-ttl")
+    if value > MAX_REQUEST_TTL:
+        raise bad_request(f"'ttl_seconds' must be at most {MAX_REQUEST_TTL} (7 days); shorter maxima of the "
+                          "grant and the provider are applied by clamping", "bad-ttl")
+    return value
+
+
+def _store(doc: dict) -> str:
+    store = _string(doc, "store", max_len=63)
+    if not store:
+        raise bad_request("'store' must be a non-empty string", "bad-type")
+    return store
+
+
+def credential_request(doc: dict) -> CredentialRequest:
+    _fields(doc, ("store", "path", "access", "ttl_seconds", "format"), ("store", "access"))
+    level = _string(doc, "access")
+    if level not in access.LEVELS:
+        raise bad_request(f"'access' must be one of {', '.join(access.LEVELS)}", "bad-access")
+    fmt = _string(doc, "format", "native")
+    if fmt not in FORMATS:
+        raise bad_request(f"'format' must be one of {', '.join(FORMATS)}", "bad-format")
+    path = _string(doc, "path", "")
+    try:
+        validate_path(path)
+    except ValueError as exc:
+        raise bad_request(str(exc), "bad-path") from None
+    return CredentialRequest(store=_store(doc), path=path, access=level, ttl_seconds=ttl(doc), format=fmt)
+
+
+def signed_url_request(doc: dict) -> SignedUrlRequest:
+    _fields(doc, ("store", "object", "method", "ttl_seconds", "content_type"), ("store", "object"))
+    method = (_string(doc, "method", "GET") or "").upper()
+    if method not in METHODS:
+        raise bad_request(f"'method' must be one of {', '.join(METHODS)}", "bad-method")
+    obj = _string(doc, "object")
+    try:
+        validate_object(obj)
+    except ValueError as exc:
+        raise bad_request(str(exc), "bad-path") from None
+    content_type = _string(doc, "content_type", max_len=255)
+    if content_type is not None and (not content_type.isprintable() or "/" not in content_type):
+        raise bad_request("'content_type' must be a media type such as text/csv", "bad-type")
+    return SignedUrlRequest(store=_store(doc), object=obj, method=method, ttl_seconds=ttl(doc), content_type=content_type)

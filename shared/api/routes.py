@@ -1,0 +1,77 @@
+"""The route table of API.md and the handlers of the v1 routes."""
+from __future__ import annotations
+
+from .. import audit
+from ..authz import authorize, visible_grants
+from ..errors import bad_request, not_found
+from ..providers.base import iso
+from .bodies import credential_request, json_body, signed_url_request
+from .openapi import openapi_document
+from .service import RequestContext, Route
+
+VERSION = "0.1.0"
+
+
+def build_routes() -> list[Route]:
+    return [
+        Route("GET", "/api/v1/health", health, auth=False),
+        Route("GET", "/api/v1/openapi.json", openapi, auth=False),
+        Route("GET", "/api/v1/stores", list_stores),
+        Route("POST", "/api/v1/credentials", create_credential),
+        Route("POST", "/api/v1/signed-urls", create_signed_url),
+    ]
+
+
+def health(ctx: RequestContext):
+    return ctx.json(200, {"status": "ok", "version": VERSION})
+
+
+def openapi(ctx: RequestContext):
+    return ctx.json(200, openapi_document(ctx.service.routes))
+
+
+def list_stores(ctx: RequestContext):
+    return ctx.json(200, {"stores": visible_grants(ctx.service.config, ctx.principal)})
+
+
+def _known_store(ctx: RequestContext, store_id: str) -> None:
+    if store_id not in ctx.service.config.stores:
+        raise not_found(f"there is no store '{store_id}'")
+
+
+def create_credential(ctx: RequestContext):
+    svc = ctx.service
+    req = credential_request(json_body(ctx.request, svc.config.limits.max_body_bytes))
+    _known_store(ctx, req.store)
+    grant = authorize(svc.config, ctx.principal, req.store, req.path, req.access, req.ttl_seconds)
+    vendor = svc.vendor(req.store)
+    if req.format not in vendor.formats:
+        raise bad_request(f"store '{req.store}' ({vendor.provider}) offers the formats {', '.join(sorted(vendor.formats))}",
+                          "bad-format")
+    if svc.credential_cache is not None and not vendor.revocable:
+        key = (ctx.principal.key, req.store, req.path, req.access, grant.ttl_seconds)
+        credential, cached = svc.credential_cache.get_or_mint(key, lambda: vendor.issue(grant))
+    else:
+        credential, cached = vendor.issue(grant), False
+    audit.record("issue", "issued", principal=ctx.principal, request_id=ctx.request.request_id, store=req.store,
+                 provider=vendor.provider, scope=credential.scope, access=req.access, ttl_seconds=grant.ttl_seconds,
+                 expires_at=iso(credential.expires_at), credential_id=credential.credential_id, cached=cached,
+                 format=req.format)
+    return ctx.json(200, vendor.render(req.format, credential, grant))
+
+
+def create_signed_url(ctx: RequestContext):
+    from ..access import METHOD_ACCESS
+
+    svc = ctx.service
+    req = signed_url_request(json_body(ctx.request, svc.config.limits.max_body_bytes))
+    _known_store(ctx, req.store)
+    grant = authorize(svc.config, ctx.principal, req.store, req.object, METHOD_ACCESS[req.method], req.ttl_seconds)
+    vendor = svc.vendor(req.store)
+    signed = vendor.sign_url(grant, req.method, req.content_type)
+    audit.record("sign-url", "issued", principal=ctx.principal, request_id=ctx.request.request_id, store=req.store,
+                 provider=vendor.provider, scope={"object": req.object}, access=grant.access, method=req.method,
+                 ttl_seconds=grant.ttl_seconds, expires_at=iso(signed.expires_at), credential_id=signed.credential_id)
+    return ctx.json(200, {"url": signed.url, "method": signed.method, "headers": signed.headers,
+                          "expires_at": iso(signed.expires_at), "store": req.store, "object": req.object,
+                          "credential_id": signed.credential_id})

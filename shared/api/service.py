@@ -1,0 +1,157 @@
+"""The request pipeline: route -> authenticate -> validate -> authorize -> vend -> audit.
+
+:class:`VendingService` is created once per process (:func:`get_service`) and is thread-safe.
+Every outcome is an :class:`HttpResponse`; an unexpected exception becomes a 500 problem with no
+detail (and is a bug to fix), never a stack trace.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Callable
+
+from .. import audit
+from ..config import Config, load_config
+from ..errors import Problem, missing_token, not_found
+from ..identity.principal import Principal
+from ..identity.tokens import TokenValidator
+from ..providers import vendor_class
+from ..providers.base import IssuedCredential, Vendor, VendorContext, utcnow
+from ..secrets import SecretResolver
+from ..cache import CredentialCache
+from .http import HttpRequest, HttpResponse, json_response, problem_response
+
+log = logging.getLogger("tvs.service")
+
+
+@dataclass
+class Route:
+    method: str
+    template: str  # "/api/v1/credentials/{credential_id}"
+    handler: Callable[["RequestContext"], HttpResponse]
+    auth: bool = True
+    raw_token: bool = False  # container-credentials: the SDK sends the token without "Bearer "
+    pattern: re.Pattern = field(init=False)
+
+    def __post_init__(self):
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.template))
+        self.pattern = re.compile(f"^{regex}$")
+
+
+@dataclass
+class RequestContext:
+    service: "VendingService"
+    request: HttpRequest
+    params: dict[str, str]
+    principal: Principal | None = None
+
+    def json(self, status: int, payload: Any, headers: dict | None = None) -> HttpResponse:
+        return json_response(status, payload, self.request.request_id, headers)
+
+
+class VendingService:
+    """Holds the configuration, the token validator, one vendor per store and the caches."""
+
+    def __init__(self, config: Config, validator: TokenValidator | None = None, secrets: SecretResolver | None = None,
+                 clock=utcnow):
+        self.config = config
+        self.validator = validator or TokenValidator(config)
+        self.clock = clock
+        self.vendor_context = VendorContext(secrets=secrets or SecretResolver(), local_mode=config.local, clock=clock)
+        self._vendors: dict[str, Vendor] = {}
+        self._vendor_lock = threading.Lock()
+        limits = config.limits.credential_cache
+        self.credential_cache: CredentialCache[IssuedCredential] | None = CredentialCache(
+            max_entries=limits.max_entries,
+            max_reuse=timedelta(seconds=limits.max_reuse_seconds),
+            safety_buffer=timedelta(seconds=limits.safety_buffer_seconds),
+            clock=clock,
+            issued_at=lambda c: c.issued_at,
+            expires_at=lambda c: c.expires_at,
+        ) if limits.enabled else None
+        from .routes import build_routes
+
+        self.routes: list[Route] = build_routes()
+
+    # -- vendors ------------------------------------------------------------------------------
+    def vendor(self, store_id: str) -> Vendor:
+        with self._vendor_lock:
+            vendor = self._vendors.get(store_id)
+            if vendor is None:
+                store = self.config.stores[store_id]
+                vendor = self._vendors[store_id] = vendor_class(store.kind)(store, self.vendor_context)
+            return vendor
+
+    # -- pipeline -----------------------------------------------------------------------------
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        try:
+            route, params = self._route(request)
+            ctx = RequestContext(self, request, params)
+            if route.auth:
+                ctx.principal = self.validator.validate(self._token(request, route.raw_token))
+            return route.handler(ctx)
+        except Problem as problem:
+            if problem.status in (401, 403):
+                audit.record("request", "denied", status=problem.status, reason=problem.slug,
+                             request_id=request.request_id, route=request.path[:200])
+            return problem_response(problem, request.request_id)
+        except Exception as exc:  # noqa: BLE001 - the last line: a bug, reported without detail
+            log.error("unhandled error %s on %s %s", type(exc).__name__, request.method, request.path[:200],
+                      extra={"request_id": request.request_id})
+            return problem_response(Problem(500, "internal-error", "Internal error",
+                                            "an unexpected error happened; quote the request id when reporting it"),
+                                    request.request_id)
+
+    def _route(self, request: HttpRequest) -> tuple[Route, dict[str, str]]:
+        allowed = []
+        for route in self.routes:
+            m = route.pattern.match(request.path)
+            if m:
+                if route.method == request.method or (request.method == "HEAD" and route.method == "GET"):
+                    return route, m.groupdict()
+                allowed.append(route.method)
+        if allowed:
+            raise Problem(405, "method-not-allowed", "Method not allowed",
+                          f"{request.method} is not allowed here", headers={"Allow": ", ".join(sorted(set(allowed)))})
+        raise not_found("no such route")
+
+    @staticmethod
+    def _token(request: HttpRequest, raw_allowed: bool) -> str:
+        header = request.headers.get("authorization")
+        if not header:
+            raise missing_token()
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        if raw_allowed and " " not in header.strip():
+            return header.strip()
+        raise missing_token()
+
+    def sweep(self, budget_seconds: float = 50.0) -> dict:
+        """The scheduled cleanup: revoke what has expired in every revocable store's ledger."""
+        from .sweep import run_sweep
+
+        return run_sweep(self, budget_seconds)
+
+
+_service: VendingService | None = None
+_service_lock = threading.Lock()
+
+
+def get_service() -> VendingService:
+    """The process-wide service, built from ``$TVS_CONFIG`` on first use (raises ConfigError)."""
+    global _service
+    with _service_lock:
+        if _service is None:
+            _service = VendingService(load_config())
+        return _service
+
+
+def reset_service(service: VendingService | None = None) -> None:
+    """Replace the process-wide service (tests, and the local server at start-up)."""
+    global _service
+    with _service_lock:
+        _service = service

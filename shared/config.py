@@ -1,0 +1,359 @@
+"""The configuration document (DESIGN §3): issuers, stores, grants and limits.
+
+One JSON document, named by ``TVS_CONFIG`` (a file path, or the document inline when it starts
+with ``{``). :func:`load_config` validates all of it before the service answers anything and
+raises :class:`ConfigError` naming the first offending key, e.g. ``stores.sales.ttl.max``.
+Store blocks are validated by their provider module (``shared.providers``), so adding a
+provider never touches this file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from . import access
+from .errors import ConfigError
+
+CONFIG_ENV = "TVS_CONFIG"
+MODE_ENV = "TVS_MODE"
+DEV_ISSUER = "http://127.0.0.1:7071/dev-idp"
+CLAIM_PROFILES = ("generic", "entra", "cognito", "keycloak")
+ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+STORE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+PLACEHOLDERS = ("sub", "oid", "tid", "preferred_username", "email")
+
+
+class Section:
+    """Typed reads from one mapping of the document, each error naming its full key."""
+
+    def __init__(self, key: str, raw: object, allowed: tuple[str, ...]):
+        if not isinstance(raw, Mapping):
+            raise ConfigError(key, "must be an object")
+        unknown = sorted(set(raw) - set(allowed))
+        if unknown:
+            raise ConfigError(self._join(key, unknown[0]), "unknown field")
+        self.key, self.raw = key, raw
+
+    @staticmethod
+    def _join(key: str, name: str) -> str:
+        return f"{key}.{name}" if key else name
+
+    def path(self, name: str) -> str:
+        return self._join(self.key, name)
+
+    def has(self, name: str) -> bool:
+        return name in self.raw
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ..., *, choices=None) -> Any:
+        if name not in self.raw:
+            if default is ...:
+                raise ConfigError(self.path(name), "is required")
+            return default
+        value = self.raw[name]
+        if isinstance(value, bool) and kind is not bool and not (isinstance(kind, tuple) and bool in kind):
+            raise ConfigError(self.path(name), f"must be {_kind_name(kind)}")
+        if not isinstance(value, kind):
+            raise ConfigError(self.path(name), f"must be {_kind_name(kind)}")
+        if choices is not None and value not in choices:
+            raise ConfigError(self.path(name), f"must be one of {', '.join(map(str, choices))}")
+        return value
+
+    def string(self, name: str, default: Any = ..., **kw) -> str:
+        value = self.get(name, str, default, **kw)
+        if value is not None and value == "" and default is ...:
+            raise ConfigError(self.path(name), "must not be empty")
+        return value
+
+    def strings(self, name: str, default: Any = ...) -> tuple[str, ...]:
+        value = self.get(name, (list, str), default)
+        if isinstance(value, str):
+            value = [value]
+        if value is None:
+            return ()
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                raise ConfigError(f"{self.path(name)}[{i}]", "must be a non-empty string")
+        return tuple(value)
+
+    def integer(self, name: str, default: Any = ..., lo: int | None = None, hi: int | None = None) -> int:
+        value = self.get(name, int, default)
+        if value is None:
+            return value
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ConfigError(self.path(name), f"must be between {lo} and {hi}")
+        return value
+
+    def section(self, name: str, allowed: tuple[str, ...], default: Any = ...) -> "Section":
+        if name not in self.raw:
+            if default is ...:
+                raise ConfigError(self.path(name), "is required")
+            return Section(self.path(name), default, allowed)
+        return Section(self.path(name), self.raw[name], allowed)
+
+
+def _kind_name(kind) -> str:
+    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "an object", float: "a number"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+@dataclass(frozen=True)
+class IssuerConfig:
+    name: str
+    issuer: str
+    audiences: tuple[str, ...]
+    algorithms: tuple[str, ...]
+    jwks_uri: str | None
+    discovery_url: str | None
+    leeway_seconds: int
+    profile: str
+    groups_claim: str | None
+    roles_claim: str | None
+    tenants: tuple[str, ...]
+    dev: bool
+    max_stale_seconds: int
+    refetch_cooldown_seconds: int
+    http_timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    id: str
+    kind: str
+    ttl_default: int
+    ttl_max: int
+    options: Mapping[str, Any]  # validated and normalized by the provider module
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    """Who a grant is for: every listed condition must hold; within a list, any value will do."""
+
+    issuers: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    tenants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GrantRule:
+    name: str
+    match: Match
+    stores: tuple[str, ...]  # ("*",) means every configured store
+    prefix: str  # "" is the whole container/bucket; may hold {placeholders}
+    access: str
+    max_ttl_seconds: int
+
+
+@dataclass(frozen=True)
+class CacheLimits:
+    enabled: bool = True
+    max_entries: int = 10_000
+    max_reuse_seconds: int = 900
+    safety_buffer_seconds: int = 120
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 16_384
+    max_ttl_seconds: int = 43_200
+    credential_cache: CacheLimits = field(default_factory=CacheLimits)
+
+
+@dataclass(frozen=True)
+class Config:
+    mode: str
+    issuers: tuple[IssuerConfig, ...]
+    stores: Mapping[str, StoreConfig]
+    grants: tuple[GrantRule, ...]
+    limits: Limits
+    admin_groups: tuple[str, ...]
+
+    @property
+    def local(self) -> bool:
+        return self.mode == "local"
+
+
+def load_config(source: str | None = None, mode: str | None = None) -> Config:
+    """Read and validate the document named by ``source`` (or ``$TVS_CONFIG``)."""
+    source = source if source is not None else os.environ.get(CONFIG_ENV)
+    mode = mode if mode is not None else os.environ.get(MODE_ENV, "deployed")
+    if not source:
+        raise ConfigError(CONFIG_ENV, "is not set: name a configuration file or give the document inline")
+    text = source if source.lstrip().startswith("{") else _read(source)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError("(document)", f"is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    return parse_config(raw, mode)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise ConfigError(CONFIG_ENV, f"cannot read the configuration file: {exc.strerror}") from None
+
+
+def parse_config(raw: object, mode: str = "deployed") -> Config:
+    if mode not in ("local", "deployed"):
+        raise ConfigError(MODE_ENV, "must be 'local' or 'deployed'")
+    doc = Section("", raw, ("$schema", "description", "issuers", "stores", "grants", "limits", "admin_groups"))
+    limits = _parse_limits(doc.section("limits", ("max_body_bytes", "max_ttl_seconds", "credential_cache"), {}))
+    issuers = _parse_issuers(doc, mode)
+    stores = _parse_stores(doc, mode, limits)
+    grants = _parse_grants(doc, stores)
+    return Config(
+        mode=mode,
+        issuers=issuers,
+        stores=MappingProxyType(stores),
+        grants=grants,
+        limits=limits,
+        admin_groups=doc.strings("admin_groups", ()),
+    )
+
+
+def _parse_limits(s: Section) -> Limits:
+    c = s.section("credential_cache", ("enabled", "max_entries", "max_reuse_seconds", "safety_buffer_seconds"), {})
+    return Limits(
+        max_body_bytes=s.integer("max_body_bytes", 16_384, 256, 1_048_576),
+        max_ttl_seconds=s.integer("max_ttl_seconds", 43_200, 60, 604_800),
+        credential_cache=CacheLimits(
+            enabled=c.get("enabled", bool, True),
+            max_entries=c.integer("max_entries", 10_000, 1, 1_000_000),
+            max_reuse_seconds=c.integer("max_reuse_seconds", 900, 0, 86_400),
+            safety_buffer_seconds=c.integer("safety_buffer_seconds", 120, 0, 3_600),
+        ),
+    )
+
+
+_ISSUER_FIELDS = (
+    "name", "issuer", "audiences", "algorithms", "jwks_uri", "discovery_url", "leeway_seconds",
+    "claims_profile", "groups_claim", "roles_claim", "tenants", "dev", "max_stale_seconds",
+    "refetch_cooldown_seconds", "http_timeout_seconds",
+)
+
+
+def _parse_issuers(doc: Section, mode: str) -> tuple[IssuerConfig, ...]:
+    raw = doc.get("issuers", list)
+    if not raw:
+        raise ConfigError("issuers", "must list at least one issuer")
+    out, names = [], set()
+    for i, item in enumerate(raw):
+        s = Section(f"issuers[{i}]", item, _ISSUER_FIELDS)
+        issuer = s.string("issuer")
+        dev = s.get("dev", bool, False)
+        if (dev or issuer == DEV_ISSUER) and mode != "local":
+            raise ConfigError(s.path("issuer"), "the development identity provider is allowed only in local mode (TVS_MODE=local)")
+        if not issuer.startswith("https://") and mode != "local":
+            raise ConfigError(s.path("issuer"), "must be an https URL")
+        algorithms = s.strings("algorithms", ("RS256",))
+        for j, alg in enumerate(algorithms):
+            if alg not in ALGORITHMS:
+                raise ConfigError(f"{s.path('algorithms')}[{j}]", f"must be an asymmetric algorithm: {', '.join(ALGORITHMS)}")
+        jwks_uri = s.get("jwks_uri", str, None)
+        discovery = s.get("discovery_url", str, None)
+        if not jwks_uri and not discovery:
+            discovery = issuer.rstrip("/") + "/.well-known/openid-configuration"
+        for name, url in (("jwks_uri", jwks_uri), ("discovery_url", discovery)):
+            if url and not url.startswith("https://") and mode != "local":
+                raise ConfigError(s.path(name), "must be an https URL")
+        name = s.string("name", issuer)
+        if name in names:
+            raise ConfigError(s.path("name"), f"duplicate issuer name {name!r}")
+        names.add(name)
+        audiences = s.strings("audiences")
+        if not audiences:
+            raise ConfigError(s.path("audiences"), "must list at least one audience")
+        profile = s.string("claims_profile", "generic", choices=CLAIM_PROFILES)
+        out.append(IssuerConfig(
+            name=name,
+            issuer=issuer,
+            audiences=audiences,
+            algorithms=algorithms,
+            jwks_uri=jwks_uri,
+            discovery_url=discovery if not jwks_uri else None,
+            leeway_seconds=s.integer("leeway_seconds", 30, 0, 300),
+            profile=profile,
+            groups_claim=s.get("groups_claim", str, None),
+            roles_claim=s.get("roles_claim", str, None),
+            tenants=s.strings("tenants", ()),
+            dev=dev or issuer == DEV_ISSUER,
+            max_stale_seconds=s.integer("max_stale_seconds", 86_400, 0, 7 * 86_400),
+            refetch_cooldown_seconds=s.integer("refetch_cooldown_seconds", 60, 1, 3_600),
+            http_timeout_seconds=float(s.integer("http_timeout_seconds", 3, 1, 30)),
+        ))
+    return tuple(out)
+
+
+def _parse_stores(doc: Section, mode: str, limits: Limits) -> dict[str, StoreConfig]:
+    from .providers import store_validator  # light: provider modules import no SDK at import time
+
+    raw = doc.get("stores", dict)
+    if not raw:
+        raise ConfigError("stores", "must define at least one store")
+    stores: dict[str, StoreConfig] = {}
+    for store_id, body in raw.items():
+        key = f"stores.{store_id}"
+        if not STORE_ID.match(store_id):
+            raise ConfigError(key, "store ids are 1-63 characters of a-z, 0-9 and '-'")
+        if not isinstance(body, Mapping):
+            raise ConfigError(key, "must be an object")
+        kind = body.get("kind")
+        validate = store_validator(kind)
+        if validate is None:
+            raise ConfigError(f"{key}.kind", "is required" if kind is None else f"unknown store kind {kind!r}")
+        s = Section(key, body, ("kind", "description", "ttl") + validate.fields)
+        ttl = s.section("ttl", ("default", "max"), {})
+        ttl_max = ttl.integer("max", min(3_600, limits.max_ttl_seconds), 60, limits.max_ttl_seconds)
+        ttl_default = ttl.integer("default", min(900, ttl_max), 60, ttl_max)
+        options = validate(s, mode)
+        stores[store_id] = StoreConfig(
+            id=store_id, kind=kind, ttl_default=ttl_default, ttl_max=ttl_max,
+            options=MappingProxyType(options), description=s.get("description", str, ""),
+        )
+    return stores
+
+
+def _parse_grants(doc: Section, stores: Mapping[str, StoreConfig]) -> tuple[GrantRule, ...]:
+    from .paths import validate_prefix_template
+
+    raw = doc.get("grants", list, [])
+    out = []
+    for i, item in enumerate(raw):
+        s = Section(f"grants[{i}]", item, ("name", "match", "stores", "prefix", "access", "max_ttl_seconds"))
+        m = s.section("match", ("issuers", "subjects", "groups", "roles", "scopes", "tenants"))
+        match = Match(
+            issuers=m.strings("issuers", ()), subjects=m.strings("subjects", ()), groups=m.strings("groups", ()),
+            roles=m.strings("roles", ()), scopes=m.strings("scopes", ()), tenants=m.strings("tenants", ()),
+        )
+        if match == Match():
+            raise ConfigError(s.path("match"), "must name at least one condition (a grant for everyone is a mistake)")
+        store_ids = s.strings("stores")
+        if store_ids != ("*",):
+            for j, sid in enumerate(store_ids):
+                if sid not in stores:
+                    raise ConfigError(f"{s.path('stores')}[{j}]", f"unknown store {sid!r}")
+        prefix = s.string("prefix", "")
+        try:
+            validate_prefix_template(prefix, PLACEHOLDERS)
+        except ValueError as exc:
+            raise ConfigError(s.path("prefix"), str(exc)) from None
+        out.append(GrantRule(
+            name=s.string("name", f"grant-{i}"),
+            match=match,
+            stores=store_ids,
+            prefix=prefix,
+            access=s.string("access", choices=access.LEVELS),
+            max_ttl_seconds=s.integer("max_ttl_seconds", 3_600, 60, 604_800),
+        ))
+    return tuple(out)

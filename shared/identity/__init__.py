@@ -1,0 +1,1 @@
+"""Bearer-token validation: JWT + JWKS -> :class:`Principal`."""

@@ -1,0 +1,113 @@
+"""Signing keys per issuer, cached across invocations (DESIGN §7).
+
+- Keys come from the issuer's JWKS (named directly, or found through OIDC discovery).
+- They are refreshed every ``refresh_seconds``; an unknown ``kid`` triggers at most one refetch
+  per cool-down, so a flood of forged kids cannot hammer the IdP.
+- When the IdP is unreachable, the last known good keys keep working for ``max_stale_seconds``;
+  with none, validation answers 503 with ``Retry-After``.
+- Only the configured URLs are fetched: ``jku``/``x5u``/``jwk``/``x5c`` token headers are never used.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.request
+from typing import Callable
+
+import jwt
+
+from ..config import IssuerConfig
+from ..errors import Problem, invalid_token, unavailable
+
+log = logging.getLogger("tvs.identity")
+Fetch = Callable[[str, float], dict]
+
+
+def fetch_json(url: str, timeout: float) -> dict:
+    req = urllib.request.Request(url, headers={"Accept": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - URL from configuration only
+        if resp.status != 200:
+            raise OSError(f"HTTP {resp.status}")
+        return json.loads(resp.read(1_048_576))
+
+
+class JwksCache:
+    """Keys of one issuer. Thread-safe; one instance per issuer per process."""
+
+    def __init__(self, issuer: IssuerConfig, fetch: Fetch = fetch_json, clock: Callable[[], float] = time.monotonic,
+                 refresh_seconds: float = 3600.0):
+        self.issuer = issuer
+        self._fetch = fetch
+        self._clock = clock
+        self._refresh = refresh_seconds
+        self._lock = threading.Lock()
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None  # last success
+        self._attempted_at: float | None = None  # last try, success or not
+        self._jwks_uri = issuer.jwks_uri
+
+    def key(self, kid: str | None) -> jwt.PyJWK:
+        """The verification key for ``kid`` or a Problem (401 unknown key, 503 IdP down and no keys)."""
+        now = self._clock()
+        with self._lock:
+            fresh = self._fetched_at is not None and now - self._fetched_at < self._refresh
+            if not fresh:
+                self._try_refresh(now)
+            if self._fetched_at is not None and now - self._fetched_at > max(self.issuer.max_stale_seconds, self._refresh):
+                self._keys = {}  # last known good keys are too old to trust: 503 until the IdP is back
+            found = self._lookup(kid)
+            if found is None and self._keys and self._cooled_down(now):
+                self._try_refresh(now)
+                found = self._lookup(kid)
+            if found is not None:
+                return found
+            if not self._keys:
+                raise unavailable("the identity provider's signing keys cannot be fetched", retry_after=30,
+                                  slug="idp-unavailable")
+            raise invalid_token("the token is signed with an unknown key")
+
+    def _cooled_down(self, now: float) -> bool:
+        return self._attempted_at is None or now - self._attempted_at >= self.issuer.refetch_cooldown_seconds
+
+    def _lookup(self, kid: str | None) -> jwt.PyJWK | None:
+        if kid is None:
+            # Without a kid only an unambiguous key set is usable.
+            return next(iter(self._keys.values())) if len(self._keys) == 1 else None
+        return self._keys.get(kid)
+
+    def _try_refresh(self, now: float) -> None:
+        if not self._cooled_down(now):
+            return  # one try per cool-down, also while the IdP is down and nothing is cached
+        self._attempted_at = now
+        try:
+            keys = self._download()
+        except Exception as exc:  # noqa: BLE001 - any failure of the IdP is handled the same way
+            log.warning("jwks fetch failed", extra={"issuer": self.issuer.issuer, "error": type(exc).__name__})
+            return
+        self._keys, self._fetched_at = keys, now
+
+    def _download(self) -> dict[str, jwt.PyJWK]:
+        timeout = self.issuer.http_timeout_seconds
+        if self._jwks_uri is None:
+            meta = self._fetch(self.issuer.discovery_url, timeout)
+            if meta.get("issuer") not in (self.issuer.issuer, None) and "{tenantid}" not in self.issuer.issuer:
+                raise ValueError("discovery document names another issuer")
+            self._jwks_uri = meta["jwks_uri"]
+        doc = self._fetch(self._jwks_uri, timeout)
+        keys: dict[str, jwt.PyJWK] = {}
+        for i, raw in enumerate(doc.get("keys", [])):
+            if raw.get("use", "sig") != "sig" or raw.get("kty") == "oct":
+                continue  # symmetric keys in a JWKS would let anyone holding the JWKS sign
+            try:
+                key = jwt.PyJWK(raw)
+            except jwt.PyJWTError:
+                continue
+            keys[raw.get("kid") or f"#{i}"] = key
+        if not keys:
+            raise ValueError("the JWKS holds no usable signing key")
+        return keys
+
+
+__all__ = ["JwksCache", "fetch_json", "Problem"]

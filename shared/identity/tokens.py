@@ -1,0 +1,155 @@
+"""Bearer-token validation (issue: identity).
+
+Guarantees of :meth:`TokenValidator.validate`:
+- the issuer is matched exactly against configuration (multi-tenant Entra: the ``{tenantid}``
+  template filled from ``tid``, which must be on the tenant allow-list);
+- the algorithms come from configuration, never from the token; symmetric algorithms are never
+  accepted, so a token "signed" with an issuer's public key as an HMAC secret fails;
+- ``exp``, ``iat`` and ``sub`` are required; ``nbf``/``iat`` in the future fail; leeway is small;
+- the audience is checked (Cognito access tokens carry it as ``client_id``);
+- ID tokens are refused where the issuer marks them (Cognito ``token_use``, Keycloak ``typ``);
+- keys come only from the configured JWKS (see :mod:`.jwks`).
+Every failure is a 401 Problem whose detail never repeats the token.
+"""
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import jwt
+
+from ..config import Config, IssuerConfig
+from ..errors import Problem, invalid_token
+from .jwks import JwksCache, fetch_json
+from .principal import Principal
+
+MAX_TOKEN_CHARS = 16_384
+
+# Where each issuer family puts groups, roles and scopes.
+PROFILES: dict[str, dict[str, str]] = {
+    "generic": {"groups": "groups", "roles": "roles", "scopes": "scope"},
+    "entra": {"groups": "groups", "roles": "roles", "scopes": "scp"},
+    "cognito": {"groups": "cognito:groups", "roles": "cognito:roles", "scopes": "scope"},
+    "keycloak": {"groups": "groups", "roles": "realm_access.roles", "scopes": "scope"},
+}
+
+
+def _claim(claims: Mapping, path: str):
+    value = claims
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(v for v in value.split() if v)
+    if isinstance(value, (list, tuple)):
+        return tuple(v for v in value if isinstance(v, str))
+    return ()
+
+
+class TokenValidator:
+    """Validates bearer tokens against the configured issuers. One per process."""
+
+    def __init__(self, config: Config, fetch: Callable[[str, float], dict] = fetch_json, clock=None):
+        self._issuers = config.issuers
+        kwargs = {"fetch": fetch} if clock is None else {"fetch": fetch, "clock": clock}
+        self._jwks = {i.name: JwksCache(i, **kwargs) for i in config.issuers}
+
+    def validate(self, token: str | None) -> Principal:
+        if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
+            raise invalid_token("the bearer token is not a JWS compact token")
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise invalid_token("the bearer token cannot be parsed") from None
+        issuer = self._issuer_for(unverified)
+        alg = header.get("alg")
+        if alg not in issuer.algorithms:
+            raise invalid_token("the token's algorithm is not allowed for its issuer")
+        key = self._jwks[issuer.name].key(header.get("kid"))
+        claims = self._decode(token, issuer, key, unverified)
+        return self._principal(issuer, claims)
+
+    def _issuer_for(self, unverified: Mapping) -> IssuerConfig:
+        iss = unverified.get("iss")
+        for issuer in self._issuers:
+            if issuer.issuer == iss:
+                return issuer
+            if "{tenantid}" in issuer.issuer and isinstance(unverified.get("tid"), str):
+                if issuer.issuer.replace("{tenantid}", unverified["tid"]) == iss:
+                    return issuer
+        raise invalid_token("the token's issuer is not trusted")
+
+    def _decode(self, token: str, issuer: IssuerConfig, key: jwt.PyJWK, unverified: Mapping) -> dict:
+        expected_iss = issuer.issuer
+        if "{tenantid}" in expected_iss:
+            expected_iss = expected_iss.replace("{tenantid}", str(unverified.get("tid")))
+        cognito = issuer.profile == "cognito"
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=list(issuer.algorithms),
+                audience=None if cognito else list(issuer.audiences),
+                issuer=expected_iss,
+                leeway=issuer.leeway_seconds,
+                options={"require": ["exp", "iat", "sub"], "verify_aud": not cognito},
+            )
+        except jwt.ExpiredSignatureError:
+            raise invalid_token("the token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise invalid_token("the token is not valid yet") from None
+        except jwt.InvalidAudienceError:
+            raise invalid_token("the token is not meant for this service (audience)") from None
+        except jwt.InvalidIssuerError:
+            raise invalid_token("the token's issuer is not trusted") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise invalid_token(f"the token lacks the required claim '{exc.claim}'") from None
+        except jwt.InvalidSignatureError:
+            raise invalid_token("the token's signature does not verify") from None
+        except jwt.PyJWTError:
+            raise invalid_token("the token is not valid") from None
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise invalid_token("the token's subject is empty")
+        if cognito:
+            if claims.get("token_use") != "access":
+                raise invalid_token("an ID token is not an access token")
+            if claims.get("client_id") not in issuer.audiences:
+                raise invalid_token("the token is not meant for this service (client_id)")
+        if issuer.profile == "keycloak" and claims.get("typ") not in (None, "Bearer"):
+            raise invalid_token("an ID or refresh token is not an access token")
+        if issuer.tenants and claims.get("tid") not in issuer.tenants:
+            raise invalid_token("the token's tenant is not allowed")
+        return claims
+
+    def _principal(self, issuer: IssuerConfig, claims: dict) -> Principal:
+        names = dict(PROFILES[issuer.profile])
+        if issuer.groups_claim:
+            names["groups"] = issuer.groups_claim
+        if issuer.roles_claim:
+            names["roles"] = issuer.roles_claim
+        scopes = _as_tuple(_claim(claims, names["scopes"])) or _as_tuple(claims.get("scp"))
+        return Principal(
+            issuer_name=issuer.name,
+            issuer=claims["iss"],
+            subject=claims["sub"],
+            tenant_id=claims.get("tid") if isinstance(claims.get("tid"), str) else None,
+            object_id=claims.get("oid") if isinstance(claims.get("oid"), str) else None,
+            groups=_as_tuple(_claim(claims, names["groups"])),
+            roles=_as_tuple(_claim(claims, names["roles"])),
+            scopes=scopes,
+            username=next((claims[k] for k in ("preferred_username", "username", "cognito:username")
+                           if isinstance(claims.get(k), str)), None),
+            email=claims.get("email") if isinstance(claims.get("email"), str) else None,
+            expires_at=int(claims["exp"]),
+            extra={k: v for k, v in claims.items() if isinstance(v, (str, int)) and k not in ("iss", "sub", "aud")},
+        )
+
+
+__all__ = ["TokenValidator", "Problem"]

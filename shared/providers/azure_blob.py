@@ -1,0 +1,259 @@
+"""Azure Blob Storage / ADLS Gen2: SAS tokens (DESIGN §1, §5).
+
+- User-delegation SAS (recommended by Microsoft) signed with a delegation key obtained through
+  azure-identity: service principal, managed identity, workload identity or the default chain.
+  The key is cached per account and reused until it no longer covers a new SAS.
+- Account-key SAS from a connection string or an account key held by secret reference.
+- Scope: the container (``sr=c``), a directory (``sr=d`` + ``sdd``; hierarchical-namespace
+  accounts only) or one blob (``sr=b``). A prefix on a flat-namespace account is refused with a
+  400 that points to per-object signed URLs: a SAS is never broader than the grant.
+- https only (``spr=https``), start back-dated for clock skew, expiry clamped to the store's
+  maximum and, for user delegation, to 7 days.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from ..authz import Grant
+from ..config import Section
+from ..errors import ConfigError, Problem, bad_request, unavailable
+from ..secrets import validate_ref
+from .base import IssuedCredential, SignedUrl, Vendor, fingerprint, iso
+
+AUTH_METHODS = ("account-key", "service-principal", "managed-identity", "workload-identity", "default",
+                "emulator-token")
+CLOCK_SKEW = timedelta(minutes=5)
+USER_DELEGATION_MAX = timedelta(days=7)
+DELEGATION_KEY_MIN_LIFE = timedelta(hours=24)
+# DESIGN §4 access levels; blob-scoped SAS has no "list".
+CONTAINER_PERMISSIONS = {"list": "l", "read": "rl", "write": "racwl", "delete": "racwdl"}
+BLOB_PERMISSIONS = {"list": "r", "read": "r", "write": "racw", "delete": "racwd"}
+METHOD_PERMISSIONS = {"GET": "r", "HEAD": "r", "PUT": "cw", "DELETE": "d"}
+
+
+def validate_store(s: Section, mode: str) -> dict[str, Any]:
+    """Validate an ``azure-blob`` store block; returns the normalized options."""
+    auth = s.section("auth", ("method", "connection_string", "account_key", "tenant_id", "client_id", "client_secret",
+                              "authority"))
+    method = auth.string("method", choices=AUTH_METHODS)
+    emulator = s.get("emulator", bool, False)
+    if emulator and mode != "local":
+        raise ConfigError(s.path("emulator"), "emulator stores are allowed only in local mode")
+    if method == "emulator-token" and not emulator:
+        raise ConfigError(auth.path("method"), "'emulator-token' works only with an emulator store in local mode")
+    options: dict[str, Any] = {
+        "container": s.string("container"),
+        "account_url": s.get("account_url", str, None),
+        "account_name": s.get("account_name", str, None),
+        "hierarchical_namespace": s.get("hierarchical_namespace", bool, False),
+        "emulator": emulator,
+        "ca_bundle": s.get("ca_bundle", str, None),
+        "method": method,
+        "delegation_key_hours": s.integer("delegation_key_hours", 24, 1, 168),
+    }
+    if method == "account-key":
+        if auth.has("connection_string") == auth.has("account_key"):
+            raise ConfigError(auth.path("connection_string"), "account-key needs exactly one of connection_string or account_key")
+        ref_name = "connection_string" if auth.has("connection_string") else "account_key"
+        options[ref_name] = validate_ref(auth.path(ref_name), auth.raw[ref_name])
+        if ref_name == "account_key" and not (options["account_url"] and options["account_name"]):
+            raise ConfigError(s.path("account_url"), "account_url and account_name are required with account_key")
+    else:
+        if not options["account_url"]:
+            raise ConfigError(s.path("account_url"), "is required")
+        if method == "service-principal":
+            options["tenant_id"] = auth.string("tenant_id")
+            options["client_id"] = auth.string("client_id")
+            options["client_secret"] = validate_ref(auth.path("client_secret"), auth.get("client_secret", object))
+        elif method in ("managed-identity", "workload-identity"):
+            options["client_id"] = auth.get("client_id", str, None)
+    url = options["account_url"]
+    if url and not url.startswith("https://") and not emulator:
+        raise ConfigError(s.path("account_url"), "must be an https URL")
+    return options
+
+
+validate_store.fields = ("container", "account_url", "account_name", "hierarchical_namespace", "emulator",
+                         "ca_bundle", "auth", "delegation_key_hours")
+
+
+def parse_connection_string(text: str) -> dict[str, str]:
+    parts = dict(p.split("=", 1) for p in text.split(";") if "=" in p)
+    if "AccountName" not in parts or "AccountKey" not in parts:
+        raise unavailable("the Azure connection string lacks AccountName or AccountKey", slug="store-misconfigured")
+    if "BlobEndpoint" not in parts:
+        proto = parts.get("DefaultEndpointsProtocol", "https")
+        suffix = parts.get("EndpointSuffix", "core.windows.net")
+        parts["BlobEndpoint"] = f"{proto}://{parts['AccountName']}.blob.{suffix}"
+    return parts
+
+
+class EmulatorTokenCredential:
+    """Azurite's ``--oauth basic`` accepts any well-formed bearer token: local mode only."""
+
+    def get_token(self, *scopes, **kwargs):
+        import time
+
+        import jwt
+        from azure.core.credentials import AccessToken
+
+        now = int(time.time())
+        claims = {"aud": "https://storage.azure.com", "iss": "https://sts.windows.net/00000000-0000-0000-0000-000000000000/",
+                  "iat": now, "nbf": now, "exp": now + 3600, "oid": "local-dev", "tid": "00000000-0000-0000-0000-000000000000"}
+        return AccessToken(jwt.encode(claims, "local-emulator-not-a-secret-0123456789abcdef", algorithm="HS256"), now + 3600)
+
+
+class AzureBlobVendor(Vendor):
+    provider = "azure-blob"
+    formats = frozenset({"native", "iceberg"})
+
+    def __init__(self, store, context):
+        super().__init__(store, context)
+        self._lock = threading.Lock()
+        self._account: tuple[str, str, str | None] | None = None  # (account_url, account_name, account_key)
+        self._service_client = None
+        self._delegation_key = None
+        self._delegation_key_expiry: datetime | None = None
+
+    # -- account and keys -------------------------------------------------------------------
+    def _account_info(self) -> tuple[str, str, str | None]:
+        with self._lock:
+            if self._account is None:
+                o = self.store.options
+                if o["method"] == "account-key" and o.get("connection_string"):
+                    parts = parse_connection_string(self.context.secrets.resolve(o["connection_string"]))
+                    self._account = (parts["BlobEndpoint"].rstrip("/"), parts["AccountName"], parts["AccountKey"])
+                else:
+                    url = o["account_url"].rstrip("/")
+                    name = o["account_name"] or _account_name_from_url(url)
+                    key = self.context.secrets.resolve(o["account_key"]) if o["method"] == "account-key" else None
+                    self._account = (url, name, key)
+            return self._account
+
+    def _token_credential(self):
+        o = self.store.options
+        method = o["method"]
+        if method == "emulator-token":
+            return EmulatorTokenCredential()
+        import azure.identity as identity
+
+        if method == "service-principal":
+            return identity.ClientSecretCredential(o["tenant_id"], o["client_id"],
+                                                   self.context.secrets.resolve(o["client_secret"]))
+        if method == "managed-identity":
+            return identity.ManagedIdentityCredential(client_id=o.get("client_id"))
+        if method == "workload-identity":
+            return identity.WorkloadIdentityCredential(client_id=o.get("client_id")) if o.get("client_id") \
+                else identity.WorkloadIdentityCredential()
+        return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True)
+
+    def _user_delegation_key(self, needed_until: datetime):
+        """The cached delegation key, renewed when it would not cover ``needed_until``."""
+        with self._lock:
+            now = self.context.clock()
+            if self._delegation_key is not None and self._delegation_key_expiry >= needed_until + timedelta(minutes=5):
+                return self._delegation_key
+            from azure.core.exceptions import AzureError
+            from azure.storage.blob import BlobServiceClient
+
+            if self._service_client is None:
+                kwargs = {"connection_verify": self.store.options["ca_bundle"]} if self.store.options["ca_bundle"] else {}
+                self._service_client = BlobServiceClient(self.store.options["account_url"],
+                                                         credential=self._token_credential(),
+                                                         connection_timeout=5, read_timeout=10, retry_total=2, **kwargs)
+            life = max(timedelta(hours=self.store.options["delegation_key_hours"]), DELEGATION_KEY_MIN_LIFE)
+            expiry = min(max(now + life, needed_until + timedelta(minutes=10)), now + USER_DELEGATION_MAX)
+            try:
+                key = self._service_client.get_user_delegation_key(now - CLOCK_SKEW, expiry)
+            except AzureError as exc:
+                raise unavailable(f"Azure AD / storage did not hand out a user delegation key ({type(exc).__name__})",
+                                  retry_after=10) from None
+            self._delegation_key, self._delegation_key_expiry = key, expiry
+            return key
+
+    # -- SAS ----------------------------------------------------------------------------------
+    def _window(self, ttl_seconds: int) -> tuple[datetime, datetime, datetime]:
+        now = self.context.clock().replace(microsecond=0)
+        expiry = now + timedelta(seconds=ttl_seconds)
+        if self.store.options["method"] != "account-key":
+            expiry = min(expiry, now + USER_DELEGATION_MAX - timedelta(minutes=10))
+        return now, now - CLOCK_SKEW, expiry
+
+    def _protocol(self, account_url: str) -> str | None:
+        # spr=https unless this is the local emulator on plain http.
+        return None if account_url.startswith("http://") else "https"
+
+    def _sign(self, sr: str, path: str, permission: str, start: datetime, expiry: datetime) -> str:
+        from azure.storage.blob import generate_blob_sas, generate_container_sas
+
+        account_url, account_name, account_key = self._account_info()
+        container = self.store.options["container"]
+        signing = {"account_key": account_key} if account_key else {"user_delegation_key": self._user_delegation_key(expiry)}
+        common = dict(permission=permission, expiry=expiry, start=start, protocol=self._protocol(account_url))
+        if sr == "c":
+            return generate_container_sas(account_name, container, **signing, **common)
+        if sr == "b":
+            return generate_blob_sas(account_name, container, path, **signing, **common)
+        from azure.storage.filedatalake import generate_directory_sas
+
+        credential = account_key or signing["user_delegation_key"]
+        return generate_directory_sas(account_name, container, path.rstrip("/"), credential, **common)
+
+    def issue(self, grant: Grant) -> IssuedCredential:
+        o = self.store.options
+        if grant.path == "":
+            sr, permission = "c", CONTAINER_PERMISSIONS[grant.access]
+        elif grant.is_prefix:
+            if not o["hierarchical_namespace"]:
+                raise Problem(400, "prefix-scope-unsupported", "This store cannot scope a SAS to a prefix",
+                              f"store '{self.store.id}' is a flat-namespace account: a SAS can cover the whole container "
+                              "or one blob, never a prefix. Ask POST /api/v1/signed-urls for each object, or ask for "
+                              "the whole store if you are granted it.")
+            sr, permission = "d", CONTAINER_PERMISSIONS[grant.access]
+        else:
+            sr, permission = "b", BLOB_PERMISSIONS[grant.access]
+        issued, start, expiry = self._window(grant.ttl_seconds)
+        sas = self._sign(sr, grant.path, permission, start, expiry)
+        account_url, account_name, _ = self._account_info()
+        container_url = f"{account_url}/{o['container']}"
+        credentials = {"sas_token": sas, "account_url": account_url, "account_name": account_name,
+                       "container": o["container"], "container_url": container_url,
+                       "sas_url": f"{container_url}/{quote(grant.path)}?{sas}" if sr == "b" else f"{container_url}?{sas}"}
+        host = urlsplit(account_url).netloc
+        return IssuedCredential(
+            credential_id=fingerprint(sas, "sas"),
+            provider=self.provider,
+            scope={"account": account_name, "container": o["container"], "prefix" if sr != "b" else "blob": grant.path,
+                   "resource": {"c": "container", "d": "directory", "b": "blob"}[sr]},
+            issued_at=issued,
+            expires_at=expiry,
+            credentials=credentials,
+            storage_options={"account_name": account_name, "sas_token": sas, "account_host": host},
+            iceberg_prefix=f"abfss://{o['container']}@{host.replace('.blob.', '.dfs.')}/{grant.path}",
+            iceberg_config={f"adls.sas-token.{host}": sas,
+                            f"adls.sas-token-expires-at-ms.{host}": str(int(expiry.timestamp() * 1000))},
+        )
+
+    def sign_url(self, grant: Grant, method: str, content_type: str | None) -> SignedUrl:
+        issued, start, expiry = self._window(grant.ttl_seconds)
+        sas = self._sign("b", grant.path, METHOD_PERMISSIONS[method], start, expiry)
+        account_url, _, _ = self._account_info()
+        headers = {"x-ms-blob-type": "BlockBlob"} if method == "PUT" else {}
+        if method == "PUT" and content_type:
+            headers["Content-Type"] = content_type
+        url = f"{account_url}/{self.store.options['container']}/{quote(grant.path)}?{sas}"
+        return SignedUrl(url=url, method=method, headers=headers, expires_at=expiry, credential_id=fingerprint(sas, "sas"))
+
+
+def _account_name_from_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.path.strip("/"):  # emulator style: http://127.0.0.1:10000/devstoreaccount1
+        return parts.path.strip("/").split("/")[0]
+    return parts.hostname.split(".")[0]
+
+
+VENDOR = AzureBlobVendor
+__all__ = ["VENDOR", "validate_store", "iso"]
