@@ -128,3 +128,31 @@ class Azurite(Emulator):
         self._spawn(argv, self.blob_port)
         wait_for_port(self.table_port, proc=self.proc)
         return self
+
+
+class MotoServer(Emulator):
+    """moto in server mode: S3, STS, IAM, DynamoDB… on one port, plain http on loopback."""
+
+    name = "moto"
+
+    def __init__(self, port: int = 0, workdir: Path | None = None):
+        super().__init__(workdir)
+        self.port = port or free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "MotoServer":
+        import sys
+
+        argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        self._spawn(argv, self.port, env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                                          "AWS_DEFAULT_REGION": "eu-west-3"})
+        return self
+
+    def reset(self) -> None:
+        """Forget every resource (moto's reset endpoint)."""
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10).close()

@@ -39,3 +39,13 @@ def azurite(certs):
 @pytest.fixture(autouse=True)
 def _quiet_sdk_logs():
     logging.getLogger("azure").setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto server on a free port (S3, STS, IAM, DynamoDB); tests create what they need."""
+    from localdev.emulators import MotoServer
+
+    emulator = MotoServer().start()
+    yield emulator
+    emulator.cleanup()
