@@ -5,7 +5,7 @@ from .. import audit
 from ..authz import authorize, visible_grants
 from ..errors import bad_request, not_found
 from ..providers.base import iso
-from .bodies import credential_request, json_body, signed_url_request
+from .bodies import credential_query, credential_request, json_body, signed_url_request
 from .openapi import openapi_document
 from .service import RequestContext, Route
 
@@ -19,6 +19,7 @@ def build_routes() -> list[Route]:
         Route("GET", "/api/v1/stores", list_stores),
         Route("POST", "/api/v1/credentials", create_credential),
         Route("POST", "/api/v1/signed-urls", create_signed_url),
+        Route("GET", "/api/v1/aws/container-credentials/{store}", container_credentials, raw_token=True),
     ]
 
 
@@ -40,13 +41,25 @@ def _known_store(ctx: RequestContext, store_id: str) -> None:
 
 
 def create_credential(ctx: RequestContext):
+    req = credential_request(json_body(ctx.request, ctx.service.config.limits.max_body_bytes))
+    return ctx.json(200, _vend(ctx, req, req.format))
+
+
+def container_credentials(ctx: RequestContext):
+    """AWS container-credentials shape: any AWS SDK fetches and refreshes from here by itself."""
+    req = credential_query(ctx.params["store"], ctx.request.query)
+    return ctx.json(200, _vend(ctx, req, "container_credentials"))
+
+
+def _vend(ctx: RequestContext, req, fmt: str) -> dict:
+    """Authorize, mint (or reuse from the cache), audit and render one credential request."""
     svc = ctx.service
-    req = credential_request(json_body(ctx.request, svc.config.limits.max_body_bytes))
     _known_store(ctx, req.store)
     grant = authorize(svc.config, ctx.principal, req.store, req.path, req.access, req.ttl_seconds)
     vendor = svc.vendor(req.store)
-    if req.format not in vendor.formats:
-        raise bad_request(f"store '{req.store}' ({vendor.provider}) offers the formats {', '.join(sorted(vendor.formats))}",
+    if fmt not in vendor.formats:
+        offered = sorted(vendor.formats - {"container_credentials"})
+        raise bad_request(f"store '{req.store}' ({vendor.provider}) does not offer '{fmt}'; it offers {', '.join(offered)}",
                           "bad-format")
     if svc.credential_cache is not None and not vendor.revocable:
         key = (ctx.principal.key, req.store, req.path, req.access, grant.ttl_seconds)
@@ -56,8 +69,8 @@ def create_credential(ctx: RequestContext):
     audit.record("issue", "issued", principal=ctx.principal, request_id=ctx.request.request_id, store=req.store,
                  provider=vendor.provider, scope=credential.scope, access=req.access, ttl_seconds=grant.ttl_seconds,
                  expires_at=iso(credential.expires_at), credential_id=credential.credential_id, cached=cached,
-                 format=req.format)
-    return ctx.json(200, vendor.render(req.format, credential, grant))
+                 format=fmt)
+    return vendor.render(fmt, credential, grant)
 
 
 def create_signed_url(ctx: RequestContext):

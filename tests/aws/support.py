@@ -1,0 +1,83 @@
+"""Helpers for the AWS tests: moto server as the account, stores pointing at it, boto3 clients."""
+from __future__ import annotations
+
+import json
+
+from shared.secrets import SecretResolver
+from tests.support import build_service, call, issuer_block, token
+
+REGION = "eu-west-3"
+ACCOUNT = "123456789012"
+ROLE_NAME = "tvs-vending"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"
+BUCKET = "aws-demo"
+OTHER_BUCKET = "aws-other"
+# moto accepts any key; these are the fake keys the moto fixture runs with, held by env reference.
+SECRETS = {"MOTO_ACCESS_KEY_ID": "testing", "MOTO_SECRET_ACCESS_KEY": "testing"}
+KEY_REFS = {"access_key_id": {"env": "MOTO_ACCESS_KEY_ID"}, "secret_access_key": {"env": "MOTO_SECRET_ACCESS_KEY"}}
+TRUST_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+     "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+     "Condition": {"StringEquals": {"sts:ExternalId": "tvs-external-id"}}}]}
+
+
+def admin_client(moto, service: str = "s3"):
+    """A client with the account's own (fake) keys: the test's view of the account, not the service's."""
+    import boto3
+
+    return boto3.client(service, endpoint_url=moto.url, region_name=REGION, aws_access_key_id="testing",
+                        aws_secret_access_key="testing")
+
+
+def session_client(moto, creds: dict, service: str = "s3"):
+    """A client using a vended credential's ``credentials`` block."""
+    import boto3
+
+    return boto3.client(service, endpoint_url=moto.url, region_name=creds["region"],
+                        aws_access_key_id=creds["access_key_id"], aws_secret_access_key=creds["secret_access_key"],
+                        aws_session_token=creds["session_token"])
+
+
+def store_block(moto, auth: dict | None = None, **over) -> dict:
+    block = {"kind": "aws-s3", "bucket": BUCKET, "region": REGION, "endpoint_url": moto.url,
+             "sts_endpoint_url": moto.url, "path_style": True, "emulator": True,
+             "auth": auth or {"method": "assume-role", "role_arn": ROLE_ARN, "external_id": "tvs-external-id",
+                              "source": dict(KEY_REFS)},
+             "ttl": {"default": 900, "max": 3600}}
+    block.update(over)
+    return block
+
+
+GRANTS = [
+    {"name": "listers", "match": {"groups": ["listers"]}, "stores": ["*"], "access": "list"},
+    {"name": "readers", "match": {"groups": ["readers"]}, "stores": ["*"], "access": "read"},
+    {"name": "writers", "match": {"groups": ["writers"]}, "stores": ["*"], "access": "write"},
+    {"name": "deleters", "match": {"groups": ["deleters"]}, "stores": ["*"], "access": "delete"},
+    {"name": "users", "match": {"groups": ["users"]}, "stores": ["*"], "prefix": "users/{sub}/", "access": "delete"},
+    {"name": "team", "match": {"groups": ["team-a"]}, "stores": ["*"], "prefix": "team-a/", "access": "write"},
+]
+
+
+def make_service(moto, idp, stores: dict | None = None, cache: bool = False, environ: dict | None = None, **kw):
+    raw = {"issuers": [issuer_block(idp)], "stores": stores or {"s3": store_block(moto)}, "grants": GRANTS,
+           "limits": {"credential_cache": {"enabled": cache}}}
+    return build_service(raw, idp, secrets=SecretResolver({**SECRETS, **(environ or {})}), **kw)
+
+
+def vend(service, idp, groups=("readers",), sub: str = "alice", status: int = 200, **body):
+    body.setdefault("store", "s3")
+    resp = call(service, "POST", "/api/v1/credentials", token=token(idp, sub, groups), body=body)
+    assert resp.status == status, resp.json()
+    return resp.json()
+
+
+def sts_record(moto, access_key_id: str) -> dict:
+    """What moto's STS recorded for the session with ``access_key_id`` (policy, ExternalId, name)."""
+    import requests
+
+    roles = requests.get(f"{moto.url}/moto-api/data.json", timeout=10).json()["sts"]["AssumedRole"]
+    return next(r for r in roles if r["access_key_id"] == access_key_id)
+
+
+def policy_of(moto, access_key_id: str) -> dict:
+    return json.loads(sts_record(moto, access_key_id)["policy"])
