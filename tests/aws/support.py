@@ -1,8 +1,6 @@
 """Helpers for the AWS tests: moto server as the account, stores pointing at it, boto3 clients."""
 from __future__ import annotations
 
-import json
-
 from shared.secrets import SecretResolver
 from tests.support import build_service, call, issuer_block, token
 
@@ -71,13 +69,6 @@ def vend(service, idp, groups=("readers",), sub: str = "alice", status: int = 20
     return resp.json()
 
 
-def sts_record(moto, access_key_id: str) -> dict:
-    """What moto's STS recorded for the session with ``access_key_id`` (policy, ExternalId, name)."""
-    import requests
-
-    roles = requests.get(f"{moto.url}/moto-api/data.json", timeout=10).json()["sts"]["AssumedRole"]
-    return next(r for r in roles if r["access_key_id"] == access_key_id)
-
-
-def policy_of(moto, access_key_id: str) -> dict:
-    return json.loads(sts_record(moto, access_key_id)["policy"])
+def caller_arn(moto, creds: dict) -> str:
+    """Who STS (moto) says a vended session is: the assumed-role or federated-user ARN it recorded."""
+    return session_client(moto, creds, "sts").get_caller_identity()["Arn"]
