@@ -50,7 +50,7 @@ def iceberg(s: StsSession, *, region: str, endpoint_url: str | None, path_style:
     """``(prefix, config)`` of one Iceberg ``storage-credentials`` entry; every value is a string."""
     config = {"s3.access-key-id": s.access_key_id, "s3.secret-access-key": s.secret_access_key,
               "s3.session-token": s.session_token,
-              "s3.session-token-expires-at-ms": str(int(s.expiration.timestamp() * 1000)),
+              "s3.session-token-expires-at-ms": str(int(s.expiration.timestamp()) * 1000),  # = expires_at
               "s3.path-style-access": "true" if path_style else "false", "client.region": region}
     if endpoint_url:
         config["s3.endpoint"] = endpoint_url

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.aws.support import BUCKET, OTHER_BUCKET, REGION, ROLE_NAME, TRUST_POLICY, admin_client
+from tests.aws.support import BUCKET, OTHER_BUCKET, REGION, ROLE_NAME, TRUST_POLICY, admin_client, sts_capture
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +19,19 @@ def moto(moto_server):
         for key in ("seed.txt", "users/alice/seed.txt", "users/bob/seed.txt", "team-a/seed.txt", "team-ab/seed.txt"):
             s3.put_object(Bucket=bucket, Key=key, Body=f"{bucket}/{key}".encode())
     return moto_server
+
+
+@pytest.fixture
+def sent_to_sts(moto):
+    """The parameters of every AssumeRole the service sends through its (cached) STS client for moto."""
+    sent, _received, stop = sts_capture(moto)
+    yield sent
+    stop()
+
+
+@pytest.fixture
+def session_secrets(moto):
+    """Access key id -> secret of every session the service obtains with AssumeRole (kept by the service)."""
+    _sent, received, stop = sts_capture(moto)
+    yield received
+    stop()

@@ -72,3 +72,32 @@ def vend(service, idp, groups=("readers",), sub: str = "alice", status: int = 20
 def caller_arn(moto, creds: dict) -> str:
     """Who STS (moto) says a vended session is: the assumed-role or federated-user ARN it recorded."""
     return session_client(moto, creds, "sts").get_caller_identity()["Arn"]
+
+
+def sts_capture(moto, operation: str = "AssumeRole"):
+    """Record the parameters sent and the sessions received on the service's STS client for moto.
+
+    Returns ``(sent, received, stop)``: lists filled as calls happen, and a function that detaches.
+    """
+    from shared.aws.clients import CLIENTS, Keys
+
+    client = CLIENTS.client("sts", REGION, moto.url, Keys("testing", "testing"))
+    sent: list[dict] = []
+    received: dict[str, str] = {}  # access key id -> secret access key
+
+    def on_params(params, **kwargs):
+        sent.append(dict(params))
+
+    def on_response(parsed, **kwargs):
+        creds = parsed.get("Credentials")
+        if creds:
+            received[creds["AccessKeyId"]] = creds["SecretAccessKey"]
+
+    client.meta.events.register(f"provide-client-params.sts.{operation}", on_params)
+    client.meta.events.register(f"after-call.sts.{operation}", on_response)
+
+    def stop():
+        client.meta.events.unregister(f"provide-client-params.sts.{operation}", on_params)
+        client.meta.events.unregister(f"after-call.sts.{operation}", on_response)
+
+    return sent, received, stop

@@ -11,7 +11,6 @@ from datetime import datetime
 
 import pytest
 
-from shared.aws.clients import CLIENTS, Keys
 from shared.aws.policy import session_policy
 from tests.aws.support import (BUCKET, KEY_REFS, REGION, ROLE_ARN, caller_arn, make_service, session_client,
                                store_block, vend)
@@ -20,20 +19,6 @@ from tests.aws.support import (BUCKET, KEY_REFS, REGION, ROLE_ARN, caller_arn, m
 @pytest.fixture(scope="module")
 def service(moto, idp):
     return make_service(moto, idp)
-
-
-@pytest.fixture
-def sent_to_sts(moto):
-    """The parameters of every AssumeRole the service sends through its (cached) STS client."""
-    client = CLIENTS.client("sts", REGION, moto.url, Keys("testing", "testing"))
-    seen: list[dict] = []
-
-    def capture(params, **kwargs):
-        seen.append(dict(params))
-
-    client.meta.events.register("provide-client-params.sts.AssumeRole", capture)
-    yield seen
-    client.meta.events.unregister("provide-client-params.sts.AssumeRole", capture)
 
 
 def lifetime(body: dict) -> float:
