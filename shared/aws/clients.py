@@ -60,7 +60,7 @@ class ClientFactory:
         elif service == "s3":
             extra["signature_version"] = "s3v4"  # presigned URLs too (never SigV2)
         return Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
-                      retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, **extra)
+                      retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}, **extra)
 
     def client(self, service: str, region: str, endpoint_url: str | None = None, keys: Keys | None = None,
                ca_bundle: str | None = None, path_style: bool = False, unsigned: bool = False, cache: bool = True):
