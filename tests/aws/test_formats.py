@@ -111,3 +111,10 @@ def test_console_link_opens_one_object_in_the_object_view(service, idp, federati
     destination = parse_qs(urlsplit(body["console_url"]).query)["Destination"][0]
     assert destination.startswith(f"https://console.aws.amazon.com/s3/object/{BUCKET}?")
     assert "prefix=team-a%2Fseed.txt" in destination
+
+
+def test_console_link_sign_in_token_never_reaches_a_log_line(service, idp, federation):
+    from shared.logsafe import redact
+
+    body = vend(service, idp, ("team-a",), store="aws", path="team-a/", access="read", format="console")
+    assert "SIGNIN-TOKEN-FROM-STUB" not in redact(f"opening {body['console_url']}")
