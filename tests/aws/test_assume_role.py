@@ -39,10 +39,10 @@ def test_read_credential_reads_objects_under_its_prefix(service, idp, moto):
 
 
 def test_write_credential_uploads_in_one_part_and_in_several(service, idp, moto):
-    body = vend(service, idp, ("team-a",), path="team-a/", access="write")
+    body = vend(service, idp, ("users",), path="users/alice/", access="write")
     s3 = session_client(moto, body["credentials"])
-    s3.put_object(Bucket=BUCKET, Key="team-a/small.txt", Body=b"small")
-    key = f"team-a/big-{uuid.uuid4().hex}.bin"
+    s3.put_object(Bucket=BUCKET, Key="users/alice/small.txt", Body=b"small")
+    key = f"users/alice/big-{uuid.uuid4().hex}.bin"
     upload = s3.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]
     parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket=BUCKET, Key=key, UploadId=upload, PartNumber=n,
                                                       Body=bytes([n]) * (5 * 1024 * 1024 if n == 1 else 10))["ETag"]}
@@ -53,11 +53,11 @@ def test_write_credential_uploads_in_one_part_and_in_several(service, idp, moto)
 
 
 def test_write_credential_aborts_a_multipart_upload(service, idp, moto):
-    body = vend(service, idp, ("team-a",), path="team-a/", access="write")
+    body = vend(service, idp, ("users",), path="users/alice/", access="write")
     s3 = session_client(moto, body["credentials"])
-    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="team-a/aborted.bin")["UploadId"]
-    s3.abort_multipart_upload(Bucket=BUCKET, Key="team-a/aborted.bin", UploadId=upload)
-    assert s3.list_multipart_uploads(Bucket=BUCKET, Prefix="team-a/").get("Uploads", []) == []
+    upload = s3.create_multipart_upload(Bucket=BUCKET, Key="users/alice/aborted.bin")["UploadId"]
+    s3.abort_multipart_upload(Bucket=BUCKET, Key="users/alice/aborted.bin", UploadId=upload)
+    assert s3.list_multipart_uploads(Bucket=BUCKET, Prefix="users/alice/").get("Uploads", []) == []
 
 
 def test_delete_credential_deletes_an_object_under_its_prefix(service, idp, moto):

@@ -167,11 +167,11 @@ def test_federation_token_session_is_usable_and_always_carries_a_policy(moto, id
     from shared.aws.policy import session_policy
 
     svc = federation_service(moto, idp)
-    body = vend(svc, idp, ("team-a",), path="team-a/", access="write")
-    assert federation_calls[-1]["Policy"] == session_policy(BUCKET, "team-a/", "write", region=REGION).text
+    body = vend(svc, idp, ("users",), path="users/alice/", access="write")
+    assert federation_calls[-1]["Policy"] == session_policy(BUCKET, "users/alice/", "write", region=REGION).text
     s3 = session_client(moto, body["credentials"])
-    s3.put_object(Bucket=BUCKET, Key="team-a/federated.txt", Body=b"x")
-    assert admin_client(moto).get_object(Bucket=BUCKET, Key="team-a/federated.txt")["Body"].read() == b"x"
+    s3.put_object(Bucket=BUCKET, Key="users/alice/federated.txt", Body=b"x")
+    assert admin_client(moto).get_object(Bucket=BUCKET, Key="users/alice/federated.txt")["Body"].read() == b"x"
 
 
 def test_federated_user_name_is_2_to_32_valid_characters(moto, idp, federation_calls):
