@@ -106,12 +106,12 @@ class AssumeRoleMinter(SessionMinter):
         return None if source == "default" else self._keys(source["access_key_id"], source["secret_access_key"])
 
     def _source_is_role_session(self) -> bool:
-        # Explicit configuration wins; else Lambda, or any default chain that yields a session token.
+        # Explicit configuration wins. Configured keys are long-term keys; the runtime's default
+        # credentials are a role session in Lambda, or whenever they carry a session token.
         with self._lock:
             if self._chained is None:
-                keys = self._source_keys()
-                self._chained = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) or (
-                    keys is None and CLIENTS.default_credentials_are_temporary())
+                self._chained = self.options["auth"]["source"] == "default" and (
+                    bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) or CLIENTS.default_credentials_are_temporary())
             return self._chained
 
     @property

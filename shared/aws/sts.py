@@ -137,6 +137,4 @@ def problem_for(operation: str, exc: BaseException) -> Problem:
     if isinstance(exc, BotoCoreError):
         log.warning("STS %s failed: %s", operation, type(exc).__name__)
         return unavailable(f"STS did not answer {operation} ({type(exc).__name__})", retry_after=5)
-    if isinstance(exc, Problem):
-        return exc
-    raise exc
+    raise exc  # not a botocore failure: a bug, reported as such

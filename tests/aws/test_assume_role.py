@@ -6,14 +6,19 @@ refusals outside the scope are proven by ``test_session_policy.py``.
 """
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime
 
 import pytest
 
+from shared.aws import sessions
+from shared.aws.clients import ClientFactory
 from shared.aws.policy import session_policy
-from tests.aws.support import (BUCKET, KEY_REFS, REGION, ROLE_ARN, caller_arn, make_service, session_client,
-                               store_block, vend)
+from shared.secrets import SecretResolver
+from tests.aws.support import (BUCKET, GRANTS, KEY_REFS, REGION, ROLE_ARN, SECRETS, caller_arn, make_service,
+                               session_client, store_block, vend)
+from tests.support import build_service, issuer_block
 
 
 @pytest.fixture(scope="module")
@@ -144,10 +149,6 @@ def test_ttl_is_capped_at_one_hour_when_the_service_runs_on_role_credentials(mot
 
 
 def test_ttl_may_reach_twelve_hours_when_store_and_grant_allow_it(moto, idp, sent_to_sts):
-    from tests.aws.support import GRANTS, SECRETS
-    from shared.secrets import SecretResolver
-    from tests.support import build_service, issuer_block
-
     raw = {"issuers": [issuer_block(idp)], "stores": {"s3": store_block(moto, ttl={"max": 43_200, "default": 900})},
            "grants": [dict(GRANTS[1], max_ttl_seconds=86_400)], "limits": {"credential_cache": {"enabled": False}}}
     svc = build_service(raw, idp, secrets=SecretResolver(SECRETS))
@@ -178,3 +179,31 @@ def test_source_identity_can_be_switched_off_for_roles_whose_trust_policy_does_n
     svc = make_service(moto, idp, {"s3": store_block(moto, auth)})
     vend(svc, idp, ("readers",), access="read")
     assert "SourceIdentity" not in sent_to_sts[-1]
+
+
+@pytest.mark.parametrize("lambda_name, session_token, expected", [
+    ("tvs-vending", None, 3600),     # Lambda: the runtime's credentials are the function's role session
+    (None, "a-session-token", 3600),  # any default chain that yields a session (ECS, instance profile, SSO)
+    (None, None, 43_200),             # long-term keys in the environment: no role chaining
+])
+def test_default_source_detects_role_chaining(moto, idp, monkeypatch, lambda_name, session_token, expected):
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    if session_token:
+        monkeypatch.setenv("AWS_SESSION_TOKEN", session_token)
+    if lambda_name:
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", lambda_name)
+    factory = ClientFactory()  # a fresh process-wide factory: the default chain is read anew
+    monkeypatch.setattr(sessions, "CLIENTS", factory)
+    sent: list[dict] = []
+    factory.client("sts", REGION, moto.url).meta.events.register(
+        "provide-client-params.sts.AssumeRole", lambda params, **kw: sent.append(dict(params)))
+    auth = {"method": "assume-role", "role_arn": ROLE_ARN, "external_id": "tvs-external-id", "source": "default"}
+    raw = {"issuers": [issuer_block(idp)], "stores": {"s3": store_block(moto, auth, ttl={"max": 43_200, "default": 900})},
+           "grants": [dict(GRANTS[1], max_ttl_seconds=43_200)], "limits": {"credential_cache": {"enabled": False}}}
+    svc = build_service(raw, idp, secrets=SecretResolver(SECRETS))
+    vend(svc, idp, ("readers",), access="read", ttl_seconds=43_200)
+    assert sent[-1]["DurationSeconds"] == expected

@@ -160,3 +160,13 @@ def test_credential_process_tool_without_a_token_says_so(server):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "TVS_TOKEN" in done.stderr
+
+
+def test_container_route_refuses_a_store_that_is_not_aws(moto, idp):
+    azure = {"kind": "azure-blob", "account_url": "https://acct.blob.core.windows.net", "container": "c",
+             "auth": {"method": "default"}}
+    svc = make_service(moto, idp, {"blob": azure})
+    resp = call(svc, "GET", f"{CONTAINER_ROUTE}/blob", headers={"Authorization": token(idp, "a", ["readers"])},
+                query={"access": "read"})
+    assert resp.status == 400
+    assert resp.json()["type"].endswith("/bad-format")
