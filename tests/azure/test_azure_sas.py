@@ -216,3 +216,15 @@ def test_the_user_delegation_key_is_fetched_once_and_reused(azurite, idp, monkey
     for access in ("read", "write", "read", "list"):
         vend(svc, idp, ["readers", "writers", "listers"], store="demo", access=access)
     assert len(calls) == 1
+
+
+def test_an_identical_request_reuses_the_cached_sas_and_another_caller_does_not(azurite, idp):
+    raw = config_for(azurite, idp, "account-key")
+    raw.pop("limits")
+    svc = build_service(raw, idp, secrets=SecretResolver({"AZURITE_CONNECTION_STRING": azurite.connection_string}))
+    first = vend(svc, idp, ["readers"], store="demo", access="read", ttl_seconds=900)
+    again = vend(svc, idp, ["readers"], store="demo", access="read", ttl_seconds=900)
+    call(svc, "POST", "/api/v1/credentials", token=token(idp, "bob", ["readers"]),
+         body={"store": "demo", "access": "read", "ttl_seconds": 900})
+    assert again == first
+    assert (svc.credential_cache.hits, svc.credential_cache.misses) == (1, 2)
