@@ -21,6 +21,7 @@ def budget_seconds(context) -> float:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context) -> dict:
+    metrics.add_metric(name="SweepRuns", unit=MetricUnit.Count, value=1)
     summary = adapter.sweep(budget_seconds(context))
     for name in ("revoked", "failed", "reconciled", "remaining"):
         metrics.add_metric(name=f"Sweep{name.capitalize()}", unit=MetricUnit.Count, value=summary.get(name, 0))

@@ -41,16 +41,22 @@ def _lower(headers) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
 
+_azure_functions: list = []
+
+
+def azure_functions() -> list:
+    """The functions of ``function_app`` as the host indexes them (``get_functions`` works once per app)."""
+    if not _azure_functions:
+        _azure_functions.extend(importlib.import_module("function_app").app.get_functions())
+    return _azure_functions
+
+
 class AzureChannel:
     name = "azure"
-    _functions = None  # FunctionApp.get_functions() may be called once per app
 
     def __init__(self):
-        self.module = importlib.import_module("function_app")
-        if AzureChannel._functions is None:
-            AzureChannel._functions = self.module.app.get_functions()
         self.routes = []
-        for fn in AzureChannel._functions:
+        for fn in azure_functions():
             trigger = fn.get_trigger().get_dict_repr()
             if trigger.get("type") != "httpTrigger":
                 continue
