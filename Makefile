@@ -12,9 +12,9 @@ build-ApiFunction build-SweepFunction:
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-compile --target "$(ARTIFACTS_DIR)" \
 		--platform $(PLATFORM) --implementation cp --python-version $(PYTHON_VERSION) --only-binary=:all: \
 		-r lambda/requirements.txt
-	mkdir -p "$(ARTIFACTS_DIR)/lambda" "$(ARTIFACTS_DIR)/shared"
-	cd lambda && find . -name '*.py' -exec cp --parents {} "$(ARTIFACTS_DIR)/lambda/" \;
-	cd shared && find . -name '*.py' -exec cp --parents {} "$(ARTIFACTS_DIR)/shared/" \;
+	cp -R lambda shared "$(ARTIFACTS_DIR)/"
+	find "$(ARTIFACTS_DIR)/lambda" "$(ARTIFACTS_DIR)/shared" -name __pycache__ -type d -prune -exec rm -rf {} +
+	rm -f "$(ARTIFACTS_DIR)/lambda/requirements.txt"
 	$(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)"
 
 .PHONY: build-ApiFunction build-SweepFunction
