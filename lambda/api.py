@@ -35,7 +35,7 @@ def core_request(event) -> HttpRequest:
     try:
         data = base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
     except (binascii.Error, ValueError):
-        data = b"\xff"  # not base64 after all: the core answers it as a malformed body
+        data = b"\xff"  # not base64 after all: the core refuses it like any body it cannot read (4xx)
     return HttpRequest(method=event.http_method, path=event.path or "/", headers=headers,
                        query=dict(parse_qsl(event.raw_query_string or "", keep_blank_values=True)), body=data,
                        request_id=adapter.request_id(headers, event.request_context.request_id))
