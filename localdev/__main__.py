@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)  # also when started in the background, where SIGINT is inherited ignored
     try:
         emulators["azurite"] = Azurite(cert, key, ca, blob_port=10000, table_port=10002, workdir=state / "azurite").start()
         if not port_is_free(args.moto_port):

@@ -216,3 +216,33 @@ def test_the_user_delegation_key_is_fetched_once_and_reused(azurite, idp, monkey
     for access in ("read", "write", "read", "list"):
         vend(svc, idp, ["readers", "writers", "listers"], store="demo", access=access)
     assert len(calls) == 1
+
+
+def test_an_identical_request_reuses_the_cached_sas_and_another_caller_does_not(azurite, idp):
+    raw = config_for(azurite, idp, "account-key")
+    raw.pop("limits")
+    svc = build_service(raw, idp, secrets=SecretResolver({"AZURITE_CONNECTION_STRING": azurite.connection_string}))
+    first = vend(svc, idp, ["readers"], store="demo", access="read", ttl_seconds=900)
+    again = vend(svc, idp, ["readers"], store="demo", access="read", ttl_seconds=900)
+    call(svc, "POST", "/api/v1/credentials", token=token(idp, "bob", ["readers"]),
+         body={"store": "demo", "access": "read", "ttl_seconds": 900})
+    assert again == first
+    assert (svc.credential_cache.hits, svc.credential_cache.misses) == (1, 2)
+
+
+def test_the_iceberg_format_carries_the_sas_and_its_expiry_inside_config(service, idp):
+    resp = call(service, "POST", "/api/v1/credentials", token=token(idp, "alice", ["readers"]),
+                body={"store": "demo", "access": "read", "format": "iceberg"})
+    body = resp.json()
+    [entry] = body["storage-credentials"]
+    host = entry["prefix"].split("@", 1)[1].split("/", 1)[0]
+    assert entry["prefix"].startswith("abfss://demo@")
+    assert entry["config"][f"adls.sas-token.{host}"].count("sig=") == 1
+    expires_ms = int(entry["config"][f"adls.sas-token-expires-at-ms.{host}"])
+    assert datetime.fromtimestamp(expires_ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") == body["expires_at"]
+
+
+def test_storage_options_are_ready_for_adlfs(service, idp):
+    cred = vend(service, idp, ["readers"], store="demo", access="read")
+    assert set(cred["storage_options"]) == {"account_name", "sas_token", "account_host"}
+    assert cred["storage_options"]["sas_token"] == cred["credentials"]["sas_token"]
