@@ -162,10 +162,18 @@ class CacheLimits:
 
 
 @dataclass(frozen=True)
+class TokenCacheLimits:
+    enabled: bool = True
+    max_entries: int = 10_000
+    max_seconds: int = 60
+
+
+@dataclass(frozen=True)
 class Limits:
     max_body_bytes: int = 16_384
     max_ttl_seconds: int = 43_200
     credential_cache: CacheLimits = field(default_factory=CacheLimits)
+    token_cache: TokenCacheLimits = field(default_factory=TokenCacheLimits)
 
 
 @dataclass(frozen=True)
@@ -208,7 +216,8 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
     if mode not in ("local", "deployed"):
         raise ConfigError(MODE_ENV, "must be 'local' or 'deployed'")
     doc = Section("", raw, ("$schema", "description", "issuers", "stores", "grants", "limits", "admin_groups"))
-    limits = _parse_limits(doc.section("limits", ("max_body_bytes", "max_ttl_seconds", "credential_cache"), {}))
+    limits = _parse_limits(doc.section("limits", ("max_body_bytes", "max_ttl_seconds", "credential_cache", "token_cache"),
+                                       {}))
     issuers = _parse_issuers(doc, mode)
     stores = _parse_stores(doc, mode, limits)
     grants = _parse_grants(doc, stores)
@@ -224,7 +233,13 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
 
 def _parse_limits(s: Section) -> Limits:
     c = s.section("credential_cache", ("enabled", "max_entries", "max_reuse_seconds", "safety_buffer_seconds"), {})
+    t = s.section("token_cache", ("enabled", "max_entries", "max_seconds"), {})
     return Limits(
+        token_cache=TokenCacheLimits(
+            enabled=t.get("enabled", bool, True),
+            max_entries=t.integer("max_entries", 10_000, 1, 1_000_000),
+            max_seconds=t.integer("max_seconds", 60, 1, 300),
+        ),
         max_body_bytes=s.integer("max_body_bytes", 16_384, 256, 1_048_576),
         max_ttl_seconds=s.integer("max_ttl_seconds", 43_200, 60, 604_800),
         credential_cache=CacheLimits(

@@ -23,6 +23,7 @@ from ..config import Config, IssuerConfig
 from ..errors import Problem, invalid_token
 from .jwks import JwksCache, fetch_json
 from .principal import Principal
+from .token_cache import VerifiedTokenCache
 
 MAX_TOKEN_CHARS = 16_384
 
@@ -77,10 +78,23 @@ class TokenValidator:
         self._only = config.issuers[0] if len(config.issuers) == 1 and "{tenantid}" not in config.issuers[0].issuer else None
         kwargs = {"fetch": fetch} if clock is None else {"fetch": fetch, "clock": clock}
         self._jwks = {i.name: JwksCache(i, **kwargs) for i in config.issuers}
+        limits = config.limits.token_cache
+        self._seen = VerifiedTokenCache(limits.max_entries, limits.max_seconds, **({} if clock is None else {"clock": clock})) \
+            if limits.enabled else None
 
     def validate(self, token: str | None) -> Principal:
         if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
             raise invalid_token("the bearer token is not a JWS compact token")
+        if self._seen is not None:
+            seen = self._seen.get(token)
+            if seen is not None:
+                return seen
+        principal = self._verify(token)
+        if self._seen is not None:
+            self._seen.put(token, principal)
+        return principal
+
+    def _verify(self, token: str) -> Principal:
         header, unverified = _peek(token, claims=self._only is None)
         issuer = self._only or self._issuer_for(unverified)
         alg = header.get("alg")
