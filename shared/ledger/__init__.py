@@ -16,6 +16,7 @@ Backends (one interface, :class:`KeyLedger`): ``sqlite`` (local and tests), ``dy
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -43,6 +44,10 @@ RETENTION_SECONDS = 30 * 86_400  # how long a terminal record is kept for audit 
 
 class StaleRecord(Exception):
     """The record changed since it was read (another sweep or request won the race)."""
+
+
+class LedgerUnavailable(Exception):
+    """The ledger's store could not be reached or failed (the message names no secret)."""
 
 
 class DuplicateRecord(Exception):
@@ -125,10 +130,40 @@ def next_version(record: KeyRecord, state: str, **changes: Any) -> KeyRecord:
     return dataclasses.replace(record, state=state, version=record.version + 1, etag=record.etag, **changes)
 
 
+_GUARDED = ("create", "get", "replace", "for_user", "due", "count_due", "purge")
+
+
+def _guard(method):
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (StaleRecord, DuplicateRecord, LedgerUnavailable):
+            raise
+        except self.sdk_errors() as exc:
+            raise LedgerUnavailable(f"the {self.backend} ledger failed ({type(exc).__name__})") from None
+    return guarded
+
+
 class KeyLedger(ABC):
-    """Stores :class:`KeyRecord`. Thread-safe; every write is conditional."""
+    """Stores :class:`KeyRecord`. Thread-safe; every write is conditional.
+
+    A backend's own errors (its SDK's, named by :meth:`sdk_errors`) surface as
+    :class:`LedgerUnavailable` from every interface method, so callers answer 503, not 500.
+    """
 
     backend: str = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in _GUARDED:
+            if name in cls.__dict__:
+                setattr(cls, name, _guard(cls.__dict__[name]))
+
+    @classmethod
+    def sdk_errors(cls) -> tuple[type[BaseException], ...]:
+        """The exception types of the backend's store (imported only when an error happens)."""
+        return (OSError,)
 
     @abstractmethod
     def create(self, record: KeyRecord) -> KeyRecord:
@@ -173,25 +208,26 @@ class KeyLedger(ABC):
 
 
 # -- configuration --------------------------------------------------------------------------------
-def validate_ledger(section, mode: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Validate the top-level ``ledger`` block (a :class:`shared.config.Section`); normalized dict.
+def validate_ledger(key: str, raw: object, mode: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Validate the top-level ``ledger`` block at ``key``; returns the normalized options.
 
     ``$TVS_LEDGER_TABLE`` (set by the SAM template) supplies or overrides the DynamoDB table name.
     """
+    from ..config import Section
     from ..secrets import validate_ref
 
     env = os.environ if environ is None else environ
-    raw_backend = section.raw.get("backend")
+    if not isinstance(raw, Mapping):
+        raise ConfigError(key, "must be an object")
+    raw_backend = raw.get("backend")
     if raw_backend not in BACKENDS:
-        raise ConfigError(section.path("backend"), f"must be one of {', '.join(BACKENDS)}")
+        raise ConfigError(f"{key}.backend", f"must be one of {', '.join(BACKENDS)}")
     allowed = {
         "sqlite": ("backend", "path"),
         "dynamodb": ("backend", "table", "region", "endpoint_url"),
         "azure-table": ("backend", "table", "account_url", "connection_string", "auth", "client_id", "ca_bundle"),
     }[raw_backend]
-    from ..config import Section
-
-    s = Section(section.key, section.raw, allowed)
+    s = Section(key, raw, allowed)
     out: dict[str, Any] = {"backend": raw_backend}
     if raw_backend == "sqlite":
         out["path"] = s.string("path")
@@ -262,5 +298,5 @@ def sorted_by_creation(records: Iterable[KeyRecord]) -> list[KeyRecord]:
     return sorted(records, key=lambda r: (r.created_at, r.credential_id))
 
 
-__all__ = ["KeyLedger", "KeyRecord", "StaleRecord", "DuplicateRecord", "LazyLedger", "open_ledger",
+__all__ = ["KeyLedger", "KeyRecord", "StaleRecord", "DuplicateRecord", "LedgerUnavailable", "LazyLedger", "open_ledger",
            "validate_ledger", "next_version", "STATES", "PENDING", "ACTIVE", "REVOKING", "REVOKED", "FAILED"]

@@ -25,6 +25,12 @@ INT_FIELDS = ("expires_at", "due_at", "version", "attempts", "closed_at", "purge
 class AzureTableLedger(KeyLedger):
     backend = "azure-table"
 
+    @classmethod
+    def sdk_errors(cls):
+        from azure.core.exceptions import AzureError
+
+        return (AzureError, OSError)
+
     def __init__(self, table: str, *, connection_string: str | None = None, account_url: str | None = None,
                  credential: Any = None, ca_bundle: str | None = None):
         self.table = table

@@ -65,6 +65,12 @@ def _plain(value: Any) -> Any:
 class DynamoDbLedger(KeyLedger):
     backend = "dynamodb"
 
+    @classmethod
+    def sdk_errors(cls):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        return (BotoCoreError, ClientError, OSError)
+
     def __init__(self, table: str, region: str | None = None, endpoint_url: str | None = None, client=None):
         self.table = table
         self._region, self._endpoint = region, endpoint_url

@@ -46,6 +46,10 @@ CREATE INDEX IF NOT EXISTS vast_keys_by_user ON vast_keys (user_key, created_at)
 class SqliteLedger(KeyLedger):
     backend = "sqlite"
 
+    @classmethod
+    def sdk_errors(cls):
+        return (sqlite3.Error, OSError)
+
     def __init__(self, path: str | Path):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ from types import ModuleType
 
 MODULES: dict[str, str] = {
     "azure-blob": "azure_blob",
+    "vast-s3": "vast_s3",
 }
 
 

@@ -41,10 +41,10 @@ def aws_env(monkeypatch):
     monkeypatch.delenv("TVS_LEDGER_TABLE", raising=False)
 
 
-def ledger_options(backend: str, request, tmp_path) -> tuple[dict, SecretResolver]:
-    """Validated-shape ``ledger`` options for a fresh, empty ledger on ``backend``."""
+def ledger_options(backend: str, request, tmp_path) -> tuple[dict, dict]:
+    """``ledger`` options of a fresh, empty ledger on ``backend``, and the environment its secrets need."""
     if backend == "sqlite":
-        return {"backend": "sqlite", "path": str(tmp_path / "ledger.sqlite3")}, SecretResolver({})
+        return {"backend": "sqlite", "path": str(tmp_path / "ledger.sqlite3")}, {}
     if backend == "dynamodb":
         request.getfixturevalue("aws_env")
         moto = request.getfixturevalue("moto_server")
@@ -54,7 +54,7 @@ def ledger_options(backend: str, request, tmp_path) -> tuple[dict, SecretResolve
 
         name = f"vast-keys-{uuid.uuid4().hex[:8]}"
         create_table(boto3.client("dynamodb", endpoint_url=moto.url, region_name="eu-west-3"), name)
-        return {"backend": "dynamodb", "table": name, "region": "eu-west-3", "endpoint_url": moto.url}, SecretResolver({})
+        return {"backend": "dynamodb", "table": name, "region": "eu-west-3", "endpoint_url": moto.url}, {}
     azurite = request.getfixturevalue("azurite")
     from shared.ledger.azure_table import AzureTableLedger
 
@@ -62,18 +62,18 @@ def ledger_options(backend: str, request, tmp_path) -> tuple[dict, SecretResolve
     AzureTableLedger(name, connection_string=azurite.connection_string, ca_bundle=str(azurite.ca)).ensure_table()
     options = {"backend": "azure-table", "table": name, "auth": "connection-string",
                "connection_string": {"env": "LEDGER_CONN"}, "ca_bundle": str(azurite.ca)}
-    return options, SecretResolver({"LEDGER_CONN": azurite.connection_string})
+    return options, {"LEDGER_CONN": azurite.connection_string}
 
 
 @pytest.fixture(params=LEDGER_BACKENDS)
 def ledger_config(request, tmp_path):
-    """``(options, secrets)`` of a fresh ledger, once per backend."""
+    """``(options, environment)`` of a fresh ledger, once per backend."""
     return ledger_options(request.param, request, tmp_path)
 
 
 @pytest.fixture
 def ledger(ledger_config):
-    options, secrets = ledger_config
-    opened = open_ledger(options, secrets)
+    options, env = ledger_config
+    opened = open_ledger(options, SecretResolver(env))
     yield opened
     opened.close()
