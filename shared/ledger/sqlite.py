@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from . import DuplicateRecord, KeyLedger, KeyRecord, StaleRecord
+from . import DuplicateRecord, KeyLedger, KeyRecord, LedgerUnavailable, StaleRecord
 
 COLUMNS = ("credential_id", "store", "owner", "user_key", "vast_user", "state", "created_at", "expires_at", "due_at",
            "version", "access_key", "prior_keys", "attempts", "last_error", "reason", "closed_at", "purge_at",
@@ -52,13 +52,16 @@ class SqliteLedger(KeyLedger):
 
     def __init__(self, path: str | Path):
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        # isolation_level=None: we issue BEGIN ourselves; busy_timeout lets concurrent processes queue.
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN ourselves; the timeout lets concurrent processes queue.
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise LedgerUnavailable(f"the sqlite ledger cannot be opened ({type(exc).__name__})") from None
 
     # -- rows -------------------------------------------------------------------------------------
     @staticmethod

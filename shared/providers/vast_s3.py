@@ -21,9 +21,11 @@ Store block (besides ``kind``, ``description``, ``ttl``)::
 """
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import access
 from ..authz import Grant
@@ -32,6 +34,7 @@ from ..errors import ConfigError, Problem, bad_request, conflict, not_found, una
 from ..ledger import ACTIVE, FAILED, PENDING, REVOKED, REVOKING, LedgerUnavailable, StaleRecord
 from .base import IssuedCredential, Vendor, iso
 
+log = logging.getLogger("tvs.vast")
 AUTH_METHODS = ("basic", "api-token")
 FIELDS = ("vms_url", "s3_endpoint", "region", "auth", "verify_tls", "ca_bundle", "timeout_seconds", "retries",
           "tenant_id", "key_access", "mapping", "max_keys_per_user", "pending_grace_seconds", "sweep")
@@ -47,6 +50,8 @@ def validate_store(s: Section, mode: str) -> dict[str, Any]:
         url = s.string(name)
         if not url.startswith("https://") and not (mode == "local" and url.startswith("http://")):
             raise ConfigError(s.path(name), "must be an https URL")
+        if not urlsplit(url).hostname or urlsplit(url).query:
+            raise ConfigError(s.path(name), "must be a URL with a host and no query")
         options[name] = url.rstrip("/")
     auth = s.section("auth", ("method", "username", "password", "token"))
     method = auth.string("method", choices=AUTH_METHODS)
@@ -177,8 +182,8 @@ class VastS3Vendor(Vendor):
         Revoking a revoked key again succeeds (idempotent). If VMS does not confirm, the record stays
         REVOKING, the sweep finishes it, and the caller gets a 503 (retrying is safe).
         """
-        life = self.lifecycle()
         try:
+            life = self.lifecycle()
             record = life.ledger.get(credential_id)
             unknown = not_found("there is no such credential")
             if record is None or record.store != self.store.id or record.state == FAILED:
@@ -208,7 +213,12 @@ class VastS3Vendor(Vendor):
 
         sw = self.store.options["sweep"]
         settings = SweepSettings(page_size=sw["page_size"], concurrency=sw["concurrency"], breaker=sw["breaker"])
-        return sweep_store(self.lifecycle(), budget_seconds, settings)
+        try:
+            lifecycle = self.lifecycle()
+        except (LedgerUnavailable, Problem) as exc:  # ledger or a secret missing: nothing lost, say so loudly
+            log.error("store %s: no sweep, %s", self.store.id, exc)
+            return {"revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0, "error": "store-unavailable"}
+        return sweep_store(lifecycle, budget_seconds, settings)
 
 
 VENDOR = VastS3Vendor

@@ -66,7 +66,8 @@ class _Run:
 
 def sweep_store(lifecycle: KeyLifecycle, budget_seconds: float, settings: SweepSettings = SweepSettings()) -> dict:
     """One bounded, resumable pass over the store's due records; returns
-    ``{"revoked", "failed", "reconciled", "remaining"}`` (remaining: still due when it stopped early)."""
+    ``{"revoked", "failed", "reconciled", "remaining"}`` (remaining: still due when it stopped early),
+    plus ``"error": "ledger-unavailable"`` when the ledger failed mid-way."""
     run = _Run(time.monotonic() + max(0.0, budget_seconds), settings.breaker)
     now = lifecycle.now()
     ledger = lifecycle.ledger
@@ -82,8 +83,9 @@ def sweep_store(lifecycle: KeyLifecycle, budget_seconds: float, settings: SweepS
                     break
         remaining = ledger.count_due(now) if run.stopped else 0
     except LedgerUnavailable as exc:
-        log.warning("store %s: sweep stopped, %s", lifecycle.store_id, exc)
-        return {**run.counts, "remaining": -1}
+        # Nothing is lost (every record stays due), but say so loudly: this run did not finish.
+        log.error("store %s: sweep stopped, %s", lifecycle.store_id, exc)
+        return {**run.counts, "remaining": 0, "error": "ledger-unavailable"}
     return {**run.counts, "remaining": remaining}
 
 

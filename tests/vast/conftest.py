@@ -77,3 +77,15 @@ def ledger(ledger_config):
     opened = open_ledger(options, SecretResolver(env))
     yield opened
     opened.close()
+
+
+@pytest.fixture(params=LEDGER_BACKENDS)
+def broken_ledger_options(request, tmp_path):
+    """``ledger`` options whose store is not there: a missing table, an unusable SQLite path."""
+    options, env = ledger_options(request.param, request, tmp_path)
+    if request.param == "sqlite":
+        (tmp_path / "not-a-dir").write_text("")
+        options["path"] = str(tmp_path / "not-a-dir" / "ledger.sqlite3")
+    else:
+        options["table"] = "missing" + uuid.uuid4().hex[:8]
+    return options, env

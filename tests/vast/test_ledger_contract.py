@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from shared.ledger import (ACTIVE, FAILED, PENDING, REVOKED, REVOKING, RETENTION_SECONDS, DuplicateRecord, KeyRecord,
-                           StaleRecord)
+                           LedgerUnavailable, StaleRecord, open_ledger)
+from shared.secrets import SecretResolver
 
 NOW = 1_800_000_000
 
@@ -156,3 +157,9 @@ def test_a_terminal_transition_needs_its_close_time(ledger):
 def test_the_stored_record_holds_no_secret_field(ledger):
     rec = ledger.create(record())
     assert not any("secret" in name for name in rec.to_item())
+
+
+def test_a_store_that_is_not_there_is_ledger_unavailable(broken_ledger_options):
+    options, env = broken_ledger_options
+    with pytest.raises(LedgerUnavailable):
+        open_ledger(options, SecretResolver(env)).create(record())
