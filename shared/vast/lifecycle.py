@@ -136,7 +136,10 @@ class KeyLifecycle:
         raise AssertionError("unreachable")
 
     def _rotate_oldest(self, user: VastUser, listed: set[str]) -> str:
-        ours = [r for r in self.ledger.for_user(self.user_key(user)) if r.state == ACTIVE and r.access_key in listed]
+        # Ours: keys being revoked already (a delete to retry) first, then the oldest ACTIVE one.
+        records = self.ledger.for_user(self.user_key(user))
+        ours = [r for r in records if r.state == REVOKING and r.access_key in listed] + \
+               [r for r in records if r.state == ACTIVE and r.access_key in listed]
         if not ours:
             raise self._cap_problem()
         oldest = ours[0]
@@ -238,6 +241,12 @@ class KeyLifecycle:
              and (k.creation_time is None or window[0] <= k.creation_time <= window[1])),
             key=lambda k: (k.creation_time or datetime.min.replace(tzinfo=timezone.utc), k.access_key))
         siblings = [r for r in others if r.state == PENDING]
+        in_flight = [r for r in siblings if self._created(r) + timedelta(seconds=self.policy.pending_grace_seconds)
+                     > self.clock()]
+        if candidates and in_flight:
+            # Another create for this user may still be answered: a new key may be its, not ours. Wait.
+            until = max(int(self._created(r).timestamp()) for r in in_flight) + self.policy.pending_grace_seconds + 1
+            return _out(self.ledger.transition(claimed, PENDING, due_at=max(until, record.due_at or 0)), STILL_PENDING)
         if not candidates:
             if not final:
                 return _out(self.ledger.transition(claimed, PENDING, due_at=record.due_at), STILL_PENDING)
@@ -251,8 +260,12 @@ class KeyLifecycle:
                                           prior_keys=(), due_at=now + self.policy.lease_seconds)
         return _out(attached, RECONCILED) | self._delete_claimed(attached)
 
+    @staticmethod
+    def _created(record: KeyRecord) -> datetime:
+        return datetime.fromisoformat(record.created_at.replace("Z", "+00:00"))
+
     def _window(self, record: KeyRecord) -> tuple[datetime, datetime]:
-        created = datetime.fromisoformat(record.created_at.replace("Z", "+00:00"))
+        created = self._created(record)
         skew = timedelta(seconds=self.policy.clock_skew_seconds)
         return created - skew, created + timedelta(seconds=self.policy.create_timeout_seconds) + skew
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from .. import audit
 from ..identity.principal import Principal
 from ..ledger import ACTIVE, PENDING, REVOKING, KeyRecord, LedgerUnavailable, StaleRecord
-from .lifecycle import AMBIGUOUS, FAILED_NOW, RECONCILED, REVOKED_NOW, SKIPPED, KeyLifecycle, Outcome
+from .lifecycle import (AMBIGUOUS, FAILED_NOW, RECONCILED, REVOKED_NOW, SKIPPED, STILL_PENDING, KeyLifecycle,
+                        Outcome)
 
 log = logging.getLogger("tvs.vast.sweep")
 
@@ -116,6 +117,8 @@ def _audit(outcome: Outcome) -> None:
         event = "reconciled-no-key"
     elif AMBIGUOUS in outcome:
         event = "ambiguous"
+    elif STILL_PENDING in outcome:
+        event = "deferred"
     else:
         event = "failed"
     rec = outcome.record
