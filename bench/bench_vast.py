@@ -1,6 +1,6 @@
 """VAST benchmark: sweep throughput for N due keys, and vends per second, against the VMS simulator.
 
-    .venv/bin/python -m bench.bench_vast [--records 10000] [--vends 2000] [--concurrency 4]
+    .venv/bin/python -m bench.bench_vast [--records 10000] [--vends 2000] [--concurrency 4] [--vms-latency 0]
 
 The simulator runs in its own process over https (the local test CA), so it does not share this
 process's interpreter lock. The ledger is SQLite in a temporary directory. Sweep: N ACTIVE records,
@@ -58,6 +58,9 @@ class Simulator:
     def add_key(self, user_id: int) -> str:
         return self.http.post(f"{self.url}/_sim/keys", json={"user_id": user_id}, timeout=10).json()["access_key"]
 
+    def latency(self, seconds: float) -> None:
+        self.http.post(f"{self.url}/_sim/faults", json={"latency": seconds}, timeout=10).raise_for_status()
+
     def key_count(self) -> int:
         return len(self.http.get(f"{self.url}/_sim/keys", timeout=30).json())
 
@@ -88,13 +91,15 @@ def lifecycle(sim: Simulator, ledger: SqliteLedger) -> KeyLifecycle:
     return KeyLifecycle("bench", ledger, vms, LifecyclePolicy(), lambda: datetime.now(timezone.utc))
 
 
-def bench_sweep(sim: Simulator, workdir: Path, records: int, concurrency: int) -> dict:
+def bench_sweep(sim: Simulator, workdir: Path, records: int, concurrency: int, latency: float) -> dict:
     ledger = SqliteLedger(workdir / "sweep.sqlite3")
     seed(sim, ledger, FIRST_USER, records)
     settings = SweepSettings(page_size=100, concurrency=concurrency)
+    sim.latency(latency)
     started = time.perf_counter()
     summary = sweep_store(lifecycle(sim, ledger), 600, settings)
     elapsed = time.perf_counter() - started
+    sim.latency(0)
     assert summary["revoked"] == records and sim.key_count() == 0, summary
 
     traced = SqliteLedger(workdir / "sweep-traced.sqlite3")
@@ -141,19 +146,22 @@ def main(argv=None) -> int:
     parser.add_argument("--vends", type=int, default=2_000)
     parser.add_argument("--concurrency", type=int, default=4, help="sweep worker threads")
     parser.add_argument("--threads", type=int, default=4, help="concurrent vend callers")
+    parser.add_argument("--vms-latency", type=float, default=0.0,
+                        help="seconds the simulator adds to each answer during the timed sweep (a distant VMS)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tvs-bench-vast-") as tmp:
         workdir = Path(tmp)
         users = args.records + args.vends + 10
         sim = Simulator(users, workdir)
         try:
-            sweep = bench_sweep(sim, workdir, args.records, args.concurrency)
+            sweep = bench_sweep(sim, workdir, args.records, args.concurrency, args.vms_latency)
             vends = bench_vends(sim, workdir, FIRST_USER + args.records + 1, args.vends, args.threads)
         finally:
             sim.stop()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = [
-        (f"sweep: {sweep['records']} due keys, {args.concurrency} workers (s)", f"{sweep['seconds']:.2f}"),
+        (f"sweep: {sweep['records']} due keys, {args.concurrency} workers, +{args.vms_latency * 1000:.0f} ms (s)",
+         f"{sweep['seconds']:.2f}"),
         ("sweep: keys revoked per second", f"{sweep['keys_per_second']:.0f}"),
         ("sweep: Python heap peak (tracemalloc, MiB)", f"{sweep['heap_peak_mb']:.2f}"),
         ("process max RSS (MiB)", f"{rss_mb:.1f}"),

@@ -94,8 +94,9 @@ class KeyLifecycle:
     def issue(self, owner: str, user: VastUser, ttl_seconds: int) -> tuple[KeyRecord, KeyPair]:
         """Create a key for ``user``, ledgered ACTIVE until ``now + ttl_seconds``.
 
-        At the cap, our own oldest ACTIVE key for the user is revoked first; if the user holds
-        only keys we did not issue: 409 ``vast-key-cap``. The secret is returned, never stored.
+        At the cap, our own oldest key for the user is revoked first; if the user holds only keys
+        we did not issue: 409 ``vast-key-cap``. The secret is returned, never stored. VMS and
+        ledger failures are Problems (403/503) or LedgerUnavailable; never a half-done ACTIVE record.
         """
         for attempt in range(2):  # a second round only when a concurrent create took the slot we freed
             listed = {k.access_key for k in self._vms(self.vms.list_keys, user)}
@@ -127,7 +128,7 @@ class KeyLifecycle:
             try:
                 active = self.ledger.transition(record, ACTIVE, access_key=pair.access_key,
                                                 due_at=record.expires_at, prior_keys=())
-            except Exception:  # noqa: BLE001 - ledger unreachable or record reconciled meanwhile
+            except (LedgerUnavailable, StaleRecord):  # ledger unreachable, or a sweep reconciled it meanwhile
                 # The record stays PENDING: the sweep finds the key and revokes it. Never hand out a
                 # key the ledger does not say is ACTIVE.
                 log.warning("store %s: ledger update after a VMS create failed; left for the sweep", self.store_id)

@@ -80,7 +80,7 @@ def sweep_store(lifecycle: KeyLifecycle, budget_seconds: float, settings: SweepS
                 page, cursor = ledger.due(now, settings.page_size, cursor)
                 for _ in pool.map(lambda rec: run.add(_process(lifecycle, run, rec)), page):
                     pass  # workers count as they go, so the breaker sees failures at once
-                if cursor is None or not page:
+                if cursor is None:  # an empty page with a cursor is possible (Table Storage scans): go on
                     break
         remaining = ledger.count_due(now) if run.stopped else 0
     except LedgerUnavailable as exc:
