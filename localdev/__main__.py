@@ -19,15 +19,16 @@ from shared.config import parse_config
 from shared.errors import ConfigError
 
 from .certs import ensure_local_certs
-from .default_config import embedded_config
+from .default_config import DEMO_AWS_EXTERNAL_ID, DEMO_AWS_ROLE_ARN, DEMO_AWS_SECRETS, embedded_config
 from .devidp import DevIdentityProvider
-from .emulators import REPO, Azurite
+from .emulators import REPO, Azurite, MotoServer, port_is_free
 from .server import LocalServer
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localdev", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument("--moto-port", type=int, default=5000, help="port of moto server (the demo-s3 store)")
     parser.add_argument("--state", default=str(REPO / ".local"), help="where emulator data and local certificates live")
     parser.add_argument("--print-config", action="store_true", help="print the embedded configuration and exit")
     parser.add_argument("--vms-port", type=int, default=8444, help="port of the VMS simulator (demo-vast)")
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     logsafe.install()
     logging.getLogger("azure").setLevel(logging.WARNING)  # the SDK logs every HTTP exchange at INFO
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     state = Path(args.state)
     ca, cert, key = ensure_local_certs(state / "certs")
     issuer = f"http://127.0.0.1:{args.port}/dev-idp"
@@ -49,8 +51,18 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)  # also when started in the background, where SIGINT is inherited ignored
     try:
         emulators["azurite"] = Azurite(cert, key, ca, blob_port=10000, table_port=10002, workdir=state / "azurite").start()
+        if not port_is_free(args.moto_port):
+            print(f"port {args.moto_port} is in use: stop what listens there or pass --moto-port", file=sys.stderr)
+            return 2
+        emulators["moto"] = MotoServer(port=args.moto_port, workdir=state / "moto").start()
+        for name, value in DEMO_AWS_SECRETS.items():
+            os.environ.setdefault(name, value)
+        if not port_is_free(args.vms_port):
+            print(f"port {args.vms_port} is in use: stop what listens there or pass --vms-port", file=sys.stderr)
+            return 2
         emulators["vms"] = _start_vms(args.vms_port, ca, cert, key)
         _prepare_demo_data(emulators)
         raw = embedded_config(emulators, issuer, state_dir=state)
@@ -122,6 +134,32 @@ def _prepare_demo_data(emulators: dict) -> None:
             client.create_container("demo")
         except ResourceExistsError:
             pass
+    moto = emulators.get("moto")
+    if moto is not None:
+        _prepare_moto(moto)
+
+
+def _prepare_moto(moto) -> None:
+    """Bucket 'demo' and the role the demo-s3 store assumes (trusting the account, with the ExternalId)."""
+    import boto3
+
+    keys = dict(endpoint_url=moto.url, region_name="eu-west-3", aws_access_key_id="testing",
+                aws_secret_access_key="testing")
+    s3, iam = boto3.client("s3", **keys), boto3.client("iam", **keys)
+    try:
+        s3.create_bucket(Bucket="demo", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        pass
+    account = DEMO_AWS_ROLE_ARN.split(":")[4]
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+        "Condition": {"StringEquals": {"sts:ExternalId": DEMO_AWS_EXTERNAL_ID}}}]}
+    try:
+        iam.create_role(RoleName=DEMO_AWS_ROLE_ARN.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust),
+                        MaxSessionDuration=43_200)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
 
 
 if __name__ == "__main__":

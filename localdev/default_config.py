@@ -11,6 +11,11 @@ from shared.config import DEV_ISSUER
 
 from .devidp import DEV_AUDIENCE
 
+# moto server's account and the fake keys it runs with; the local service puts these in its own
+# environment so the store can name them by reference like any deployment would.
+DEMO_AWS_ROLE_ARN = "arn:aws:iam::123456789012:role/tvs-demo"
+DEMO_AWS_EXTERNAL_ID = "tvs-local-demo"
+DEMO_AWS_SECRETS = {"TVS_DEMO_AWS_ACCESS_KEY_ID": "testing", "TVS_DEMO_AWS_SECRET_ACCESS_KEY": "testing"}
 DEMO_VMS_TOKEN_ENV = "TVS_DEMO_VMS_TOKEN"
 # Development subjects -> the simulator's seeded local users; dev tokens may also carry a "uid" or
 # "onprem_sid" claim naming one of its directory users (carol 50001, dave 50002, erin by SID).
@@ -30,6 +35,22 @@ def demo_stores(emulators: dict) -> dict:
             "emulator": True,
             "ca_bundle": str(azurite.ca),
             "auth": {"method": "emulator-token"},
+            "ttl": {"default": 900, "max": 3600},
+        }
+    moto = emulators.get("moto")
+    if moto is not None:
+        stores["demo-s3"] = {
+            "kind": "aws-s3",
+            "description": "moto server, bucket 'demo' (AssumeRole sessions with a session policy)",
+            "bucket": "demo",
+            "region": "eu-west-3",
+            "endpoint_url": moto.url,
+            "sts_endpoint_url": moto.url,
+            "path_style": True,
+            "emulator": True,
+            "auth": {"method": "assume-role", "role_arn": DEMO_AWS_ROLE_ARN, "external_id": DEMO_AWS_EXTERNAL_ID,
+                     "source": {"access_key_id": {"env": "TVS_DEMO_AWS_ACCESS_KEY_ID"},
+                                "secret_access_key": {"env": "TVS_DEMO_AWS_SECRET_ACCESS_KEY"}}},
             "ttl": {"default": 900, "max": 3600},
         }
     vms = emulators.get("vms")

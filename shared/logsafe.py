@@ -11,7 +11,7 @@ import re
 _PATTERNS = [
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-_\.=~+/]+"), r"\1[REDACTED]"),
     (re.compile(r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"), "[REDACTED-JWT]"),
-    (re.compile(r"(?i)([?&;](?:sig|x-amz-signature|x-goog-signature|x-amz-security-token|x-goog-credential)=)[^&\s\"']+"),
+    (re.compile(r"(?i)([?&;](?:sig|x-amz-signature|x-goog-signature|x-amz-security-token|x-goog-credential|signintoken)=)[^&\s\"']+"),
      r"\1[REDACTED]"),
     (re.compile(r"(?i)(accountkey=)[^;\s\"']+"), r"\1[REDACTED]"),
     (re.compile(r"(?i)(\"?(?:secret_access_key|secret_key|session_token|sas_token|access_token|token|client_secret|password|"

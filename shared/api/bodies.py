@@ -104,6 +104,18 @@ def credential_request(doc: dict) -> CredentialRequest:
     return CredentialRequest(store=_store(doc), path=path, access=level, ttl_seconds=ttl(doc), format=fmt)
 
 
+def credential_query(store: str, query: dict[str, str]) -> CredentialRequest:
+    """A credential request given as ``?path=&access=&ttl_seconds=`` (the container-credentials route)."""
+    _fields(query, ("path", "access", "ttl_seconds"), ("access",))
+    doc: dict = {"store": store, **query}
+    if "ttl_seconds" in doc:
+        text = doc["ttl_seconds"]
+        if not (text.isascii() and text.isdigit() and len(text) <= 9):
+            raise bad_request("'ttl_seconds' must be an integer number of seconds", "bad-ttl")
+        doc["ttl_seconds"] = int(text)
+    return credential_request(doc)
+
+
 def signed_url_request(doc: dict) -> SignedUrlRequest:
     _fields(doc, ("store", "object", "method", "ttl_seconds", "content_type"), ("store", "object"))
     method = (_string(doc, "method", "GET") or "").upper()

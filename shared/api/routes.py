@@ -7,7 +7,7 @@ from .. import audit
 from ..authz import authorize, is_admin, visible_grants
 from ..errors import bad_request, not_found
 from ..providers.base import iso
-from .bodies import credential_request, json_body, signed_url_request
+from .bodies import credential_query, credential_request, json_body, signed_url_request
 from .http import SECURITY_HEADERS, HttpResponse
 from .openapi import openapi_document
 from .service import RequestContext, Route
@@ -23,6 +23,7 @@ def build_routes() -> list[Route]:
         Route("POST", "/api/v1/credentials", create_credential),
         Route("POST", "/api/v1/signed-urls", create_signed_url),
         Route("DELETE", "/api/v1/credentials/{credential_id}", revoke_credential),
+        Route("GET", "/api/v1/aws/container-credentials/{store}", container_credentials, raw_token=True),
     ]
 
 
@@ -44,13 +45,25 @@ def _known_store(ctx: RequestContext, store_id: str) -> None:
 
 
 def create_credential(ctx: RequestContext):
+    req = credential_request(json_body(ctx.request, ctx.service.config.limits.max_body_bytes))
+    return ctx.json(200, _vend(ctx, req, req.format))
+
+
+def container_credentials(ctx: RequestContext):
+    """AWS container-credentials shape: any AWS SDK fetches and refreshes from here by itself."""
+    req = credential_query(ctx.params["store"], ctx.request.query)
+    return ctx.json(200, _vend(ctx, req, "container_credentials"))
+
+
+def _vend(ctx: RequestContext, req, fmt: str) -> dict:
+    """Authorize, mint (or reuse from the cache), audit and render one credential request."""
     svc = ctx.service
-    req = credential_request(json_body(ctx.request, svc.config.limits.max_body_bytes))
     _known_store(ctx, req.store)
     grant = authorize(svc.config, ctx.principal, req.store, req.path, req.access, req.ttl_seconds)
     vendor = svc.vendor(req.store)
-    if req.format not in vendor.formats:
-        raise bad_request(f"store '{req.store}' ({vendor.provider}) offers the formats {', '.join(sorted(vendor.formats))}",
+    if fmt not in vendor.formats:
+        offered = sorted(vendor.formats - {"container_credentials"})
+        raise bad_request(f"store '{req.store}' ({vendor.provider}) does not offer '{fmt}'; it offers {', '.join(offered)}",
                           "bad-format")
     if svc.credential_cache is not None and not vendor.revocable:
         key = (ctx.principal.key, req.store, req.path, req.access, grant.ttl_seconds)
@@ -60,8 +73,8 @@ def create_credential(ctx: RequestContext):
     audit.record("issue", "issued", principal=ctx.principal, request_id=ctx.request.request_id, store=req.store,
                  provider=vendor.provider, scope=credential.scope, access=req.access, ttl_seconds=grant.ttl_seconds,
                  expires_at=iso(credential.expires_at), credential_id=credential.credential_id, cached=cached,
-                 format=req.format)
-    return ctx.json(200, vendor.render(req.format, credential, grant))
+                 format=fmt)
+    return vendor.render(fmt, credential, grant)
 
 
 def create_signed_url(ctx: RequestContext):
@@ -83,8 +96,19 @@ def create_signed_url(ctx: RequestContext):
 
 # "<kind>.<store>.<id>": credential ids of revocable kinds name the store that can take them back.
 SELF_ROUTING_ID = re.compile(r"^[a-z0-9-]{1,20}\.([a-z0-9][a-z0-9-]{0,62})\.[A-Za-z0-9-]{1,64}$")
-# "<prefix>-<24 hex>": shared.providers.base.fingerprint, the id of a credential that has none (SAS).
-FINGERPRINT_ID = re.compile(r"^[a-z0-9]{1,16}-[0-9a-f]{24}$")
+# Ids of non-revocable kinds, and the provider that hands them out (None: any):
+# an STS session's access key id; shared.providers.base.fingerprint ("<prefix>-<24 hex>", e.g. a SAS).
+NON_REVOCABLE_IDS = ((re.compile(r"^ASIA[A-Z0-9]{16}$"), "aws-s3"), (re.compile(r"^[a-z0-9]{1,16}-[0-9a-f]{24}$"), None))
+
+
+def _non_revocable_vendor(svc, credential_id: str):
+    for pattern, provider in NON_REVOCABLE_IDS:
+        if pattern.match(credential_id):
+            for store_id in svc.config.stores:
+                vendor = svc.vendor(store_id)
+                if not vendor.revocable and provider in (None, vendor.provider):
+                    return vendor
+    return None
 
 
 def revoke_credential(ctx: RequestContext):
@@ -96,8 +120,8 @@ def revoke_credential(ctx: RequestContext):
     m = SELF_ROUTING_ID.match(cid)
     if m and m.group(1) in svc.config.stores:
         vendor = svc.vendor(m.group(1))
-    elif FINGERPRINT_ID.match(cid):
-        vendor = next((v for v in map(svc.vendor, svc.config.stores) if not v.revocable), None)
+    else:
+        vendor = _non_revocable_vendor(svc, cid)
     if vendor is None:
         raise not_found("there is no such credential")
     vendor.revoke(cid, principal=ctx.principal, admin=is_admin(svc.config, ctx.principal))

@@ -212,7 +212,9 @@ class VastS3Vendor(Vendor):
         from ..vast.sweep import SweepSettings, sweep_store
 
         sw = self.store.options["sweep"]
-        settings = SweepSettings(page_size=sw["page_size"], concurrency=sw["concurrency"], breaker=sw["breaker"])
+        o = self.store.options
+        settings = SweepSettings(page_size=sw["page_size"], concurrency=sw["concurrency"], breaker=sw["breaker"],
+                                 reserve_seconds=o["timeout_seconds"] * (o["retries"] + 1) + 1)
         try:
             lifecycle = self.lifecycle()
         except (LedgerUnavailable, Problem) as exc:  # ledger or a secret missing: nothing lost, say so loudly

@@ -6,7 +6,8 @@ Guarantees (docs/vast.md):
   before its VMS call, so overlapping sweeps delete each key once;
 - nothing is dropped before VMS confirms: a failed delete keeps its record (REVOKING, attempts,
   next attempt with backoff); a 404 counts as deleted;
-- bounded: stops taking new records when ``budget_seconds`` is spent, or after a run of
+- bounded: stops taking new records when ``budget_seconds`` (less one VMS call chain, so the
+  run ends inside its budget) is spent, or after a run of
   consecutive VMS failures (VMS is down: the rest waits for the next run); what it did not reach
   is simply still due, so the next run resumes;
 - memory is bounded by one page of records (streamed from the ledger's due index);
@@ -35,6 +36,7 @@ class SweepSettings:
     concurrency: int = 4
     breaker: int = 5  # consecutive VMS failures after which this run stops calling VMS
     purge_batch: int = 100
+    reserve_seconds: float = 0.0  # the longest VMS call chain: no new record is taken this close to the end
 
 
 class _Run:
@@ -69,7 +71,8 @@ def sweep_store(lifecycle: KeyLifecycle, budget_seconds: float, settings: SweepS
     """One bounded, resumable pass over the store's due records; returns
     ``{"revoked", "failed", "reconciled", "remaining"}`` (remaining: still due when it stopped early),
     plus ``"error": "ledger-unavailable"`` when the ledger failed mid-way."""
-    run = _Run(time.monotonic() + max(0.0, budget_seconds), settings.breaker)
+    budget = max(0.0, budget_seconds)
+    run = _Run(time.monotonic() + budget - min(settings.reserve_seconds, budget / 2), settings.breaker)
     now = lifecycle.now()
     ledger = lifecycle.ledger
     try:

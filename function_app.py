@@ -1,0 +1,80 @@
+"""Azure Functions adapter (Python v2 programming model): the HTTP contract of API.md and the sweep timer.
+
+Every function only translates ``func.HttpRequest`` into the core's request and the core's
+response back (DESIGN §2); the route table that decides anything is the core's. Functions are
+anonymous at the platform level because the bearer-token check is the service's own; put API
+Management in front for keys, quotas and products (docs/deploy.md).
+
+``host.json`` sets the route prefix ``api``, so the routes below omit it and the request path the
+core sees is ``/api/v1/...`` exactly as on the other platforms.
+"""
+import logging
+import os
+from urllib.parse import parse_qsl, urlsplit
+
+import azure.functions as func
+
+from shared import logsafe
+from shared.api import HttpRequest, HttpResponse
+from shared.api import adapter
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# (function name, route under the "api" prefix, methods): one function per route of API.md. The
+# catch-all takes every other path and method, so an unknown route or a wrong method gets the
+# core's problem+json 404/405 rather than the platform's empty 404 (literal routes take precedence).
+ROUTES = (
+    ("health", "v1/health", ("GET",)),
+    ("openapi", "v1/openapi.json", ("GET",)),
+    ("list_stores", "v1/stores", ("GET",)),
+    ("create_credential", "v1/credentials", ("POST",)),
+    ("revoke_credential", "v1/credentials/{credential_id}", ("DELETE",)),
+    ("create_signed_url", "v1/signed-urls", ("POST",)),
+    ("container_credentials", "v1/aws/container-credentials/{store}", ("GET",)),
+    ("not_a_route", "{*path}", ALL_METHODS),
+)
+SWEEP_SCHEDULE = "0 */5 * * * *"  # NCRONTAB, every five minutes
+SWEEP_BUDGET_SECONDS = float(os.environ.get("TVS_SWEEP_BUDGET_SECONDS", "240"))  # < host.json functionTimeout
+
+
+def core_request(req: func.HttpRequest, context: func.Context | None) -> HttpRequest:
+    """The neutral request for ``req``; the invocation id is the request id unless the client sent one."""
+    url = urlsplit(req.url)
+    headers = dict(req.headers.items())
+    return HttpRequest(method=req.method, path=url.path, headers=headers,
+                       query=dict(parse_qsl(url.query, keep_blank_values=True)), body=req.get_body() or b"",
+                       request_id=adapter.request_id(headers, getattr(context, "invocation_id", None)))
+
+
+def platform_response(response: HttpResponse) -> func.HttpResponse:
+    return func.HttpResponse(body=response.body, status_code=response.status, headers=response.headers)
+
+
+def serve(req: func.HttpRequest, context: func.Context | None = None) -> func.HttpResponse:
+    logsafe.install()  # idempotent; the worker's log handler may be attached after this module is imported
+    return platform_response(adapter.serve(core_request(req, context)))
+
+
+def _register(name: str, route: str, methods: tuple[str, ...]) -> None:
+    @app.function_name(name)
+    @app.route(route=route, methods=list(methods))
+    def http_function(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+        return serve(req, context)
+
+
+for _name, _route, _methods in ROUTES:
+    _register(_name, _route, _methods)
+
+
+@app.function_name("sweep")
+@app.timer_trigger(schedule=SWEEP_SCHEDULE, arg_name="timer", run_on_startup=False, use_monitor=True)
+def sweep(timer: func.TimerRequest) -> None:
+    """Take back expired revocable credentials; a configuration error fails the run (and is reported)."""
+    logsafe.install()
+    adapter.sweep(SWEEP_BUDGET_SECONDS)  # the core writes the run's summary to the audit log
+
+
+logsafe.install()
+logging.getLogger("azure").setLevel(logging.WARNING)  # the storage SDK logs every HTTP exchange at INFO
+adapter.warm_up()  # cold start: an invalid configuration is logged now, naming its key

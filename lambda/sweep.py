@@ -1,0 +1,31 @@
+"""The scheduled sweep (EventBridge Scheduler, every five minutes): SAM handler ``lambda/sweep.handler``.
+
+The budget is the invocation's remaining time less a margin, so a run ends on its own before the
+function times out and the next run resumes where it stopped. An invalid configuration raises:
+the scheduler retries, then sends the event to the dead-letter queue.
+"""
+from __future__ import annotations
+
+from shared.api import adapter
+
+from .observability import MetricUnit, logger, metrics
+
+SAFETY_MARGIN_SECONDS = 10.0
+
+
+def budget_seconds(context) -> float:
+    """Seconds the sweep may spend: what Lambda leaves this invocation, less the safety margin."""
+    return max(0.0, context.get_remaining_time_in_millis() / 1000.0 - SAFETY_MARGIN_SECONDS)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context) -> dict:
+    metrics.add_metric(name="SweepRuns", unit=MetricUnit.Count, value=1)
+    summary = adapter.sweep(budget_seconds(context))
+    for name in ("revoked", "failed", "reconciled", "remaining"):
+        metrics.add_metric(name=f"Sweep{name.capitalize()}", unit=MetricUnit.Count, value=summary.get(name, 0))
+    return summary
+
+
+adapter.warm_up()

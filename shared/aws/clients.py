@@ -1,0 +1,97 @@
+"""botocore clients for STS and S3: created lazily, once per (service, region, endpoint, credentials).
+
+One private botocore session per process loads the service models once; clients are thread-safe
+once built, but building them is not, so creation happens under a lock. Every client has short
+connect/read timeouts and ``standard`` retries (throttling and transient errors, 3 attempts), and
+STS uses its regional endpoint (never the global ``sts.amazonaws.com``) unless the store names one.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+CONNECT_TIMEOUT = 2
+READ_TIMEOUT = 5
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Explicit AWS credentials (long-term IAM-user keys, HMAC keys, or a session)."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+    def cache_key(self) -> tuple[str, str]:
+        # The secret identifies the client too (a rotated secret needs a new client) but is not kept in clear.
+        return self.access_key_id, hashlib.sha256(f"{self.secret_access_key}|{self.session_token}".encode()).hexdigest()
+
+    def __repr__(self) -> str:  # never print a secret by accident
+        return f"Keys(access_key_id={self.access_key_id!r}, secret_access_key='***')"
+
+
+class ClientFactory:
+    """Builds and keeps botocore clients; one per distinct (service, region, endpoint, keys, tls)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._session = None
+        self._clients: dict[tuple, Any] = {}
+
+    def _botocore_session(self):
+        if self._session is None:
+            import botocore.session
+
+            session = botocore.session.get_session()
+            session.set_config_variable("sts_regional_endpoints", "regional")
+            self._session = session
+        return self._session
+
+    def _config(self, service: str, path_style: bool, unsigned: bool):
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        extra: dict[str, Any] = {"s3": {"addressing_style": "path"}} if path_style else {}
+        if unsigned:
+            extra["signature_version"] = UNSIGNED
+        elif service == "s3":
+            extra["signature_version"] = "s3v4"  # presigned URLs too (never SigV2)
+        return Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
+                      retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}, **extra)
+
+    def client(self, service: str, region: str, endpoint_url: str | None = None, keys: Keys | None = None,
+               ca_bundle: str | None = None, path_style: bool = False, unsigned: bool = False, cache: bool = True):
+        """A client for ``service``; ``keys=None`` uses the default credential chain of the runtime.
+
+        ``unsigned`` sends requests without credentials (AssumeRoleWithWebIdentity). ``cache=False``
+        builds a client that is not kept (for short-lived session keys).
+        """
+        key = (service, region, endpoint_url, keys.cache_key() if keys else None, ca_bundle, path_style, unsigned)
+        with self._lock:
+            found = self._clients.get(key) if cache else None
+            if found is not None:
+                return found
+            kwargs: dict[str, Any] = {"region_name": region, "config": self._config(service, path_style, unsigned)}
+            if endpoint_url:
+                kwargs["endpoint_url"] = endpoint_url
+            if ca_bundle:
+                kwargs["verify"] = ca_bundle
+            if keys is not None:
+                kwargs.update(aws_access_key_id=keys.access_key_id, aws_secret_access_key=keys.secret_access_key,
+                              aws_session_token=keys.session_token)
+            client = self._botocore_session().create_client(service, **kwargs)
+            if cache:
+                self._clients[key] = client
+            return client
+
+    def default_credentials_are_temporary(self) -> bool:
+        """True when the runtime's default credentials carry a session token (a role session)."""
+        with self._lock:
+            credentials = self._botocore_session().get_credentials()
+        return bool(credentials is not None and credentials.get_frozen_credentials().token)
+
+
+CLIENTS = ClientFactory()

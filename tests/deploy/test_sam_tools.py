@@ -1,0 +1,70 @@
+"""The AWS tools accept the template and build the package, offline and without Docker.
+
+The SAM CLI and cfn-lint live in their own virtual environment (``scripts/setup-sam``, run here
+if it has not been: it is idempotent).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests.deploy.template import REPO
+
+SAM_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "eu-west-3"}
+FUNCTIONS = ("ApiFunction", "SweepFunction")
+ELF_MACHINE_AARCH64 = 183  # e_machine of an ELF file built for arm64 (the template's Architectures)
+
+
+@pytest.fixture(scope="session")
+def sam_venv():
+    subprocess.run([str(REPO / "scripts" / "setup-sam")], check=True, timeout=900)
+    return REPO / ".venv-sam" / "bin"
+
+
+@pytest.fixture(scope="session")
+def lambda_build(sam_venv, tmp_path_factory):
+    build_dir = tmp_path_factory.mktemp("sam") / "build"
+    result = subprocess.run([str(sam_venv / "sam"), "build", "--build-in-source", "--build-dir", str(build_dir)],
+                            cwd=REPO, env=SAM_ENV, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return build_dir
+
+
+def test_sam_validate_with_lint_accepts_the_template(sam_venv):
+    result = subprocess.run([str(sam_venv / "sam"), "validate", "--lint", "--region", "eu-west-3"],
+                            cwd=REPO, env=SAM_ENV, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_cfn_lint_finds_nothing(sam_venv):
+    result = subprocess.run([str(sam_venv / "cfn-lint"), "template.yaml"], cwd=REPO, env=SAM_ENV,
+                            capture_output=True, text=True, timeout=300)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_sam_build_packages_the_adapter_the_core_and_their_libraries(lambda_build, function):
+    root = lambda_build / function
+    for path in ("lambda/api.py", "lambda/sweep.py", "lambda/observability.py", "shared/api/adapter.py",
+                 "jwt/__init__.py", "aws_lambda_powertools/__init__.py", "cryptography/__init__.py"):
+        assert (root / path).is_file(), path
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_sam_build_leaves_out_the_azure_app_the_local_service_and_the_tests(lambda_build, function):
+    root = lambda_build / function
+    present = sorted(p for p in ("function_app.py", "host.json", "localdev", "tests", "template.yaml", "Makefile",
+                                 ".venv", "docs", "azure/functions", "boto3") if (root / p).exists())
+    assert present == []
+
+
+def test_sam_build_ships_bytecode_compiled_for_the_runtime(lambda_build):
+    assert (lambda_build / "ApiFunction" / "shared" / "api" / "__pycache__" / "adapter.cpython-311.pyc").is_file()
+
+
+def test_sam_build_ships_native_libraries_for_arm64_only(lambda_build):
+    machines = {int.from_bytes(p.read_bytes()[18:20], "little") for p in (lambda_build / "ApiFunction").rglob("*.so")}
+    assert machines == {ELF_MACHINE_AARCH64}
