@@ -31,7 +31,7 @@ from .. import access
 from ..authz import Grant
 from ..config import Section
 from ..errors import ConfigError, Problem, bad_request, conflict, not_found, unavailable
-from ..ledger import ACTIVE, FAILED, PENDING, REVOKED, REVOKING, LedgerUnavailable, StaleRecord
+from ..ledger import FAILED, PENDING, REVOKED, REVOKING, LedgerUnavailable, StaleRecord
 from .base import IssuedCredential, Vendor, iso
 
 log = logging.getLogger("tvs.vast")

@@ -18,7 +18,6 @@ import http.client
 import json
 import logging
 import random
-import socket
 import ssl
 import threading
 import time

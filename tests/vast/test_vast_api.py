@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
+from localdev.default_config import demo_stores
 from shared.ledger import ACTIVE, REVOKED
 from shared.secrets import SecretResolver
 from tests.support import build_service, call, token
@@ -26,6 +28,7 @@ def raw(idp, sim, certs, tmp_path):
     raw = vast_config(idp, sim, certs[0], {"backend": "sqlite", "path": str(tmp_path / "ledger.sqlite3")})
     raw["stores"]["blob"] = {"kind": "azure-blob", "account_url": "https://acct.blob.core.windows.net",
                              "container": "c", "auth": {"method": "managed-identity"}}
+    raw["stores"]["s3"] = demo_stores({"moto": SimpleNamespace(url="http://127.0.0.1:9")})["demo-s3"]
     return raw
 
 
@@ -174,9 +177,12 @@ def test_an_unknown_credential_is_404(service, idp, cid):
     assert resp.status == 404 and resp.headers["Content-Type"] == "application/problem+json"
 
 
-def test_a_non_revocable_kind_is_409_not_revocable(service, idp):
-    resp = revoke(service, idp, "sas-0123456789abcdef01234567")
+@pytest.mark.parametrize("cid,provider", [("sas-0123456789abcdef01234567", "azure-blob"),
+                                          ("ASIAZ7EXAMPLE0000001", "aws-s3")])
+def test_a_non_revocable_kind_is_409_not_revocable(service, idp, cid, provider):
+    resp = revoke(service, idp, cid)
     assert resp.status == 409 and resp.json()["type"].endswith("/not-revocable")
+    assert provider in resp.json()["detail"]
 
 
 def test_revoking_needs_a_token(service):
@@ -196,3 +202,10 @@ def test_a_revocation_vms_does_not_confirm_is_503_and_the_sweep_finishes_it(serv
 def test_the_openapi_document_now_publishes_the_delete_route(service):
     doc = call(service, "GET", "/api/v1/openapi.json").json()
     assert "delete" in doc["paths"]["/api/v1/credentials/{credential_id}"]
+
+
+def test_the_container_credentials_route_is_not_offered_for_vast_keys(service, idp, sim):
+    resp = call(service, "GET", "/api/v1/aws/container-credentials/vast", token=token(idp, "alice", ["demo-users"]),
+                query={"access": "read"})
+    assert resp.status == 400 and resp.json()["type"].endswith("/bad-format")
+    assert sim.create_calls == 0
