@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-port", type=int, default=5000, help="port of moto server (the demo-s3 store)")
     parser.add_argument("--state", default=str(REPO / ".local"), help="where emulator data and local certificates live")
     parser.add_argument("--print-config", action="store_true", help="print the embedded configuration and exit")
+    parser.add_argument("--vms-port", type=int, default=8444, help="port of the VMS simulator (demo-vast)")
+    parser.add_argument("--sweep-every", type=float, default=60.0,
+                        help="seconds between sweeps of expired VAST keys (the cloud deployments use a timer)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
@@ -57,8 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         emulators["moto"] = MotoServer(port=args.moto_port, workdir=state / "moto").start()
         for name, value in DEMO_AWS_SECRETS.items():
             os.environ.setdefault(name, value)
+        if not port_is_free(args.vms_port):
+            print(f"port {args.vms_port} is in use: stop what listens there or pass --vms-port", file=sys.stderr)
+            return 2
+        emulators["vms"] = _start_vms(args.vms_port, ca, cert, key)
         _prepare_demo_data(emulators)
-        raw = embedded_config(emulators, issuer)
+        raw = embedded_config(emulators, issuer, state_dir=state)
         if args.print_config:
             print(json.dumps(raw, indent=2))
             return 0
@@ -70,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         service = VendingService(config)
         reset_service(service)
         server = LocalServer(service, DevIdentityProvider(issuer), port=args.port)
+        _start_sweeper(service, args.sweep_every)
         print(f"tvs local service on {server.url}/api/v1 (dev identity provider {issuer}); "
               f"stores: {', '.join(config.stores)}; Ctrl-C stops it", flush=True)
         server.serve_forever()
@@ -79,6 +87,39 @@ def main(argv: list[str] | None = None) -> int:
         for emulator in emulators.values():
             emulator.stop()
     return 0
+
+
+def _start_vms(port: int, ca: Path, cert: Path, key: Path):
+    """The VMS simulator over https (local CA) with a fresh API token for this run only."""
+    import secrets
+
+    from .default_config import DEMO_VMS_TOKEN_ENV
+    from .vms_simulator import VmsSimulator
+
+    token = secrets.token_urlsafe(24)
+    os.environ[DEMO_VMS_TOKEN_ENV] = token
+    vms = VmsSimulator(port=port, api_token=token, password=secrets.token_urlsafe(24), certfile=str(cert),
+                       keyfile=str(key))
+    vms.start()
+    vms.ca = ca  # demo_stores points the store's ca_bundle here
+    return vms
+
+
+def _start_sweeper(service: VendingService, every: float) -> None:
+    """Stand-in for the cloud timers: sweep expired VAST keys every ``every`` seconds."""
+    import threading
+    import time
+
+    def loop():
+        while True:
+            time.sleep(every)
+            try:
+                service.sweep(budget_seconds=min(50.0, every))
+            except Exception as exc:  # noqa: BLE001 - keep sweeping; the next run retries
+                logging.getLogger("tvs.sweep").error("local sweep failed: %s", type(exc).__name__)
+
+    if every > 0:
+        threading.Thread(target=loop, name="tvs-local-sweep", daemon=True).start()
 
 
 def _prepare_demo_data(emulators: dict) -> None:

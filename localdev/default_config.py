@@ -5,6 +5,8 @@ provider is the only issuer. Each provider's issue adds its demo store to ``demo
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from shared.config import DEV_ISSUER
 
 from .devidp import DEV_AUDIENCE
@@ -14,6 +16,10 @@ from .devidp import DEV_AUDIENCE
 DEMO_AWS_ROLE_ARN = "arn:aws:iam::123456789012:role/tvs-demo"
 DEMO_AWS_EXTERNAL_ID = "tvs-local-demo"
 DEMO_AWS_SECRETS = {"TVS_DEMO_AWS_ACCESS_KEY_ID": "testing", "TVS_DEMO_AWS_SECRET_ACCESS_KEY": "testing"}
+DEMO_VMS_TOKEN_ENV = "TVS_DEMO_VMS_TOKEN"
+# Development subjects -> the simulator's seeded local users; dev tokens may also carry a "uid" or
+# "onprem_sid" claim naming one of its directory users (carol 50001, dave 50002, erin by SID).
+DEMO_VAST_USERS = {"alice": {"user_id": 1001}, "bob": {"user_id": 1002}, "admin": {"user_id": 1}}
 
 
 def demo_stores(emulators: dict) -> dict:
@@ -47,11 +53,26 @@ def demo_stores(emulators: dict) -> dict:
                                 "secret_access_key": {"env": "TVS_DEMO_AWS_SECRET_ACCESS_KEY"}}},
             "ttl": {"default": 900, "max": 3600},
         }
+    vms = emulators.get("vms")
+    if vms is not None:
+        stores["demo-vast"] = {
+            "kind": "vast-s3",
+            "description": "VMS simulator: per-user S3 keys, revocable, swept at expiry",
+            "vms_url": vms.url,
+            "s3_endpoint": "https://s3.demo-vast.invalid",  # the simulator speaks VMS only, not S3
+            "ca_bundle": str(vms.ca),
+            "auth": {"method": "api-token", "token": {"env": DEMO_VMS_TOKEN_ENV}},
+            "key_access": "read",
+            "mapping": {"users": DEMO_VAST_USERS, "claims": {"sid": "onprem_sid", "uid": "uid"}},
+            "timeout_seconds": 5,
+            "ttl": {"default": 900, "max": 3600},
+        }
     return stores
 
 
-def embedded_config(emulators: dict, issuer: str = DEV_ISSUER) -> dict:
-    return {
+def embedded_config(emulators: dict, issuer: str = DEV_ISSUER, state_dir: Path | None = None) -> dict:
+    """The whole document; with a VMS simulator, a SQLite key ledger under ``state_dir``."""
+    doc = {
         "description": "Embedded default of the local service: emulators and the development identity provider.",
         "issuers": [{"name": "dev", "issuer": issuer, "audiences": [DEV_AUDIENCE], "algorithms": ["ES256"],
                      "jwks_uri": f"{issuer}/jwks", "dev": True, "claims_profile": "generic"}],
@@ -66,3 +87,6 @@ def embedded_config(emulators: dict, issuer: str = DEV_ISSUER) -> dict:
         ],
         "admin_groups": ["demo-admins"],
     }
+    if "vms" in emulators:
+        doc["ledger"] = {"backend": "sqlite", "path": str(Path(state_dir or ".local") / "vast-ledger.sqlite3")}
+    return doc

@@ -184,6 +184,7 @@ class Config:
     grants: tuple[GrantRule, ...]
     limits: Limits
     admin_groups: tuple[str, ...]
+    ledger: Mapping[str, Any] | None = None  # the key ledger of revocable kinds (shared.ledger.validate_ledger)
 
     @property
     def local(self) -> bool:
@@ -215,12 +216,13 @@ def _read(path: str) -> str:
 def parse_config(raw: object, mode: str = "deployed") -> Config:
     if mode not in ("local", "deployed"):
         raise ConfigError(MODE_ENV, "must be 'local' or 'deployed'")
-    doc = Section("", raw, ("$schema", "description", "issuers", "stores", "grants", "limits", "admin_groups"))
+    doc = Section("", raw, ("$schema", "description", "issuers", "stores", "grants", "limits", "admin_groups", "ledger"))
     limits = _parse_limits(doc.section("limits", ("max_body_bytes", "max_ttl_seconds", "credential_cache", "token_cache"),
                                        {}))
     issuers = _parse_issuers(doc, mode)
     stores = _parse_stores(doc, mode, limits)
     grants = _parse_grants(doc, stores)
+    ledger = _parse_ledger(doc, mode, stores)
     return Config(
         mode=mode,
         issuers=issuers,
@@ -228,7 +230,22 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
         grants=grants,
         limits=limits,
         admin_groups=doc.strings("admin_groups", ()),
+        ledger=MappingProxyType(ledger) if ledger else None,
     )
+
+
+def _parse_ledger(doc: Section, mode: str, stores: Mapping[str, StoreConfig]) -> dict | None:
+    """The ``ledger`` block; required as soon as a store's kind is revocable (it records what it hands out)."""
+    from .ledger import validate_ledger
+    from .providers import vendor_class
+
+    if doc.has("ledger"):
+        return validate_ledger("ledger", doc.raw["ledger"], mode)
+    for store in stores.values():
+        if vendor_class(store.kind).revocable:
+            raise ConfigError("ledger", f"is required: store '{store.id}' ({store.kind}) records every key it hands "
+                                        "out in a ledger (backend sqlite, dynamodb or azure-table)")
+    return None
 
 
 def _parse_limits(s: Section) -> Limits:

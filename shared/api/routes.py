@@ -1,11 +1,14 @@
 """The route table of API.md and the handlers of the v1 routes."""
 from __future__ import annotations
 
+import re
+
 from .. import audit
-from ..authz import authorize, visible_grants
+from ..authz import authorize, is_admin, visible_grants
 from ..errors import bad_request, not_found
 from ..providers.base import iso
 from .bodies import credential_query, credential_request, json_body, signed_url_request
+from .http import SECURITY_HEADERS, HttpResponse
 from .openapi import openapi_document
 from .service import RequestContext, Route
 
@@ -19,6 +22,7 @@ def build_routes() -> list[Route]:
         Route("GET", "/api/v1/stores", list_stores),
         Route("POST", "/api/v1/credentials", create_credential),
         Route("POST", "/api/v1/signed-urls", create_signed_url),
+        Route("DELETE", "/api/v1/credentials/{credential_id}", revoke_credential),
         Route("GET", "/api/v1/aws/container-credentials/{store}", container_credentials, raw_token=True),
     ]
 
@@ -88,3 +92,39 @@ def create_signed_url(ctx: RequestContext):
     return ctx.json(200, {"url": signed.url, "method": signed.method, "headers": signed.headers,
                           "expires_at": iso(signed.expires_at), "store": req.store, "object": req.object,
                           "credential_id": signed.credential_id})
+
+
+# "<kind>.<store>.<id>": credential ids of revocable kinds name the store that can take them back.
+SELF_ROUTING_ID = re.compile(r"^[a-z0-9-]{1,20}\.([a-z0-9][a-z0-9-]{0,62})\.[A-Za-z0-9-]{1,64}$")
+# Ids of non-revocable kinds, and the provider that hands them out (None: any):
+# an STS session's access key id; shared.providers.base.fingerprint ("<prefix>-<24 hex>", e.g. a SAS).
+NON_REVOCABLE_IDS = ((re.compile(r"^ASIA[A-Z0-9]{16}$"), "aws-s3"), (re.compile(r"^[a-z0-9]{1,16}-[0-9a-f]{24}$"), None))
+
+
+def _non_revocable_vendor(svc, credential_id: str):
+    for pattern, provider in NON_REVOCABLE_IDS:
+        if pattern.match(credential_id):
+            for store_id in svc.config.stores:
+                vendor = svc.vendor(store_id)
+                if not vendor.revocable and provider in (None, vendor.provider):
+                    return vendor
+    return None
+
+
+def revoke_credential(ctx: RequestContext):
+    """204 once revoked (again: 204); 404 for an unknown id or someone else's credential; 409 for a kind
+    that cannot be revoked one by one."""
+    svc = ctx.service
+    cid = ctx.params["credential_id"]
+    vendor = None
+    m = SELF_ROUTING_ID.match(cid)
+    if m and m.group(1) in svc.config.stores:
+        vendor = svc.vendor(m.group(1))
+    else:
+        vendor = _non_revocable_vendor(svc, cid)
+    if vendor is None:
+        raise not_found("there is no such credential")
+    vendor.revoke(cid, principal=ctx.principal, admin=is_admin(svc.config, ctx.principal))
+    audit.record("revoke", "revoked", principal=ctx.principal, request_id=ctx.request.request_id,
+                 store=vendor.store.id, provider=vendor.provider, credential_id=cid)
+    return HttpResponse(204, {**SECURITY_HEADERS, "X-Request-Id": ctx.request.request_id}, b"")

@@ -18,6 +18,7 @@ from ..config import Config, load_config
 from ..errors import Problem, missing_token, not_found
 from ..identity.principal import Principal
 from ..identity.tokens import TokenValidator
+from ..ledger import LazyLedger
 from ..providers import vendor_class
 from ..providers.base import IssuedCredential, Vendor, VendorContext, utcnow
 from ..secrets import SecretResolver
@@ -60,7 +61,9 @@ class VendingService:
         self.config = config
         self.validator = validator or TokenValidator(config)
         self.clock = clock
-        self.vendor_context = VendorContext(secrets=secrets or SecretResolver(), local_mode=config.local, clock=clock)
+        secrets = secrets or SecretResolver()
+        ledger = LazyLedger(config.ledger, secrets) if config.ledger else None
+        self.vendor_context = VendorContext(secrets=secrets, local_mode=config.local, clock=clock, ledger=ledger)
         self._vendors: dict[str, Vendor] = {}
         self._vendor_lock = threading.Lock()
         limits = config.limits.credential_cache

@@ -12,6 +12,7 @@ from types import ModuleType
 MODULES: dict[str, str] = {
     "azure-blob": "azure_blob",
     "aws-s3": "aws_s3",
+    "vast-s3": "vast_s3",
 }
 
 

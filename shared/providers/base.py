@@ -71,6 +71,7 @@ class VendorContext:
     secrets: SecretResolver
     local_mode: bool
     clock: Callable[[], datetime] = utcnow
+    ledger: Any = None  # shared.ledger.LazyLedger when the configuration has a ledger (revocable kinds)
 
 
 class Vendor(ABC):
@@ -102,5 +103,6 @@ class Vendor(ABC):
         raise Problem(400, "signed-urls-unsupported", "Not supported",
                       f"store '{self.store.id}' does not hand out signed URLs")
 
-    def revoke(self, credential_id: str) -> None:
+    def revoke(self, credential_id: str, principal: Any = None, admin: bool = False) -> None:
+        """Take ``credential_id`` back now, on behalf of ``principal`` (``admin``: in an admin group)."""
         raise conflict("not-revocable", f"{self.provider} credentials cannot be revoked one by one; they expire by themselves")

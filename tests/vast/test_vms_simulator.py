@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import threading
+import time
 from urllib.parse import quote
 
 import pytest
@@ -272,6 +273,15 @@ def test_pagination_shape_with_page_size(sim, http):
 def test_listing_without_page_size_is_a_plain_array(sim, http):
     sim.add_key(1001)
     assert isinstance(http.get(url(sim, "/api/locals3keys/"), timeout=5).json(), list)
+
+
+def test_keep_alive_answers_arrive_without_a_delayed_ack_stall(sim, http):
+    # Headers and body are two writes; with Nagle on, each answer would wait ~40 ms for an ACK.
+    http.get(url(sim, "/api/locals3keys/"), timeout=5)
+    started = time.monotonic()
+    for _ in range(20):
+        assert http.get(url(sim, "/api/locals3keys/"), timeout=5).status_code == 200
+    assert time.monotonic() - started < 0.5
 
 
 def test_generated_keys_regularly_contain_slash_and_plus(sim):

@@ -1,0 +1,292 @@
+"""A small client for the VAST VMS S3-key endpoints (stdlib ``http.client`` over TLS).
+
+- Keys are made and removed through the admin endpoints, for a given user: local users by id
+  (``/api/users/{id}/access_keys/``), directory users by uid or SID
+  (``/api/users/non_local_keys/``). Access keys travel only in JSON bodies, never in a URL, so
+  their ``/``, ``+`` and ``=`` need no escaping; query values are URL-encoded.
+- TLS certificates are verified by default (system store or ``ca_bundle``). Turning it off is an
+  explicit ``verify_tls=False`` and logged once per VMS at WARNING.
+- Short timeouts. Listing and deleting are retried (a delete's 404 counts as done); a create is
+  sent once: when its answer is lost the outcome is unknown (:class:`VmsOutcomeUnknown`) and the
+  caller reconciles by listing the user's keys, never by creating again.
+- Secrets never reach a log line: only method, endpoint and status are logged.
+"""
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import logging
+import random
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from .mapping import VastUser
+
+log = logging.getLogger("tvs.vast.vms")
+_warned_insecure: set[str] = set()
+_warn_lock = threading.Lock()
+RETRY_STATUS = (429, 500, 502, 503, 504)
+MAX_PAGES = 100
+
+
+class VmsError(Exception):
+    """VMS refused or failed. ``status`` is the HTTP status (0 for a network failure)."""
+
+    def __init__(self, message: str, status: int = 0):
+        super().__init__(message)
+        self.status = status
+
+
+class VmsUnavailable(VmsError):
+    """VMS could not be reached or answered 5xx (after retries, for the calls that retry)."""
+
+
+class VmsOutcomeUnknown(VmsError):
+    """A create was sent but its answer was lost: the key may or may not exist."""
+
+
+class VmsNotFound(VmsError):
+    """404: an unknown user (create, list) -- for a delete, 404 means done and is not raised."""
+
+
+class VmsAuthError(VmsError):
+    """401/403: the service's VMS credentials are wrong or lack the rights."""
+
+
+class VmsKeyCap(VmsError):
+    """VMS refused a create: the user already holds the maximum number of keys."""
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    access_key: str
+    secret_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ListedKey:
+    access_key: str
+    creation_time: datetime | None
+    enabled: bool = True
+
+
+def is_cap_refusal(status: int, detail: str) -> bool:
+    """VAST's "already has 2 access keys" answer; the wording is not in the schema, so match loosely."""
+    text = detail.lower()
+    return status == 400 and "access key" in text and ("2" in text or "maximum" in text)
+
+
+class VmsClient:
+    """Thread-safe: each thread keeps its own keep-alive connection."""
+
+    def __init__(self, base_url: str, *, auth: tuple, verify_tls: bool = True, ca_bundle: str | None = None,
+                 timeout: float = 10.0, connect_timeout: float = 3.0, retries: int = 2, page_size: int = 100,
+                 backoff: float = 0.2):
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("the VMS URL must be http(s)://host[:port]")
+        self.base_url = base_url.rstrip("/")
+        self._https = parts.scheme == "https"
+        self._host, self._port = parts.hostname, parts.port
+        self._prefix = parts.path.rstrip("/")
+        if auth[0] == "basic":
+            self._authorization = "Basic " + base64.b64encode(f"{auth[1]}:{auth[2]}".encode()).decode()
+        elif auth[0] == "api-token":
+            self._authorization = f"Api-Token {auth[1]}"
+        else:
+            raise ValueError("auth must be ('basic', user, password) or ('api-token', token)")
+        self.timeout, self.connect_timeout = timeout, connect_timeout
+        self.retries, self.page_size, self.backoff = retries, page_size, backoff
+        self._ssl = self._ssl_context(verify_tls, ca_bundle) if self._https else None
+        self._local = threading.local()
+
+    def _ssl_context(self, verify: bool, ca_bundle: str | None) -> ssl.SSLContext:
+        if verify:
+            return ssl.create_default_context(cafile=ca_bundle)
+        with _warn_lock:
+            if self.base_url not in _warned_insecure:
+                _warned_insecure.add(self.base_url)
+                log.warning("TLS certificate verification is OFF for VMS %s (verify_tls: false in the store "
+                            "configuration): anyone on the path can read the keys this service creates", self.base_url)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+    # -- connections ----------------------------------------------------------------------------
+    def _connection(self, fresh_after: float | None) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        idle = time.monotonic() - getattr(self._local, "used", 0.0)
+        if conn is not None and fresh_after is not None and idle > fresh_after:
+            conn.close()  # a POST must not land on a connection the server may have dropped while idle
+            conn = None
+        if conn is None:
+            if self._https:
+                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.connect_timeout,
+                                                   context=self._ssl)
+            else:
+                conn = http.client.HTTPConnection(self._host, self._port, timeout=self.connect_timeout)
+            self._local.conn = conn
+        if conn.sock is None:
+            conn.connect()  # failures here are certain: nothing was sent
+            conn.sock.settimeout(self.timeout)
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+        self._local.conn = None
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        self._drop()
+
+    def _once(self, method: str, path: str, body: Any, fresh_after: float | None) -> tuple[int, Any]:
+        """One exchange. Raises ``_NotSent`` when the request surely never left, OSError-likes otherwise."""
+        try:
+            conn = self._connection(fresh_after)
+        except (OSError, ssl.SSLError) as exc:
+            self._drop()
+            raise _NotSent(exc) from None
+        headers = {"Authorization": self._authorization, "Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            conn.request(method, self._prefix + path, body=data, headers=headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+        except BaseException:
+            self._drop()
+            raise
+        self._local.used = time.monotonic()
+        if resp.will_close:
+            self._drop()
+        try:
+            payload = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            payload = None
+        log.debug("VMS %s %s -> %s", method, path.split("?")[0], resp.status)
+        return resp.status, payload
+
+    def _call(self, method: str, path: str, body: Any = None, *, idempotent: bool) -> tuple[int, Any]:
+        attempts = 1 + (self.retries if idempotent else 0)
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                status, payload = self._once(method, path, body, None if idempotent else 2.0)
+            except _NotSent as exc:
+                if last:
+                    raise VmsUnavailable(f"VMS is unreachable ({type(exc.cause).__name__})") from None
+            except (OSError, http.client.HTTPException) as exc:
+                if not idempotent:
+                    raise VmsOutcomeUnknown(f"VMS did not answer the create ({type(exc).__name__})") from None
+                if last:
+                    raise VmsUnavailable(f"VMS did not answer ({type(exc).__name__})") from None
+            else:
+                if status not in RETRY_STATUS:
+                    return status, payload
+                if not idempotent:
+                    raise VmsOutcomeUnknown(f"VMS answered {status} to the create", status)
+                if last:
+                    raise VmsUnavailable(f"VMS answered {status}", status)
+            time.sleep(self.backoff * (2 ** attempt) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _check(status: int, payload: Any, what: str) -> None:
+        if 200 <= status < 300:
+            return
+        detail = payload.get("detail", "") if isinstance(payload, dict) else ""
+        detail = detail if isinstance(detail, str) else ""
+        if status in (401, 403):
+            raise VmsAuthError(f"VMS refused the service's credentials for {what} ({status})", status)
+        if status == 404:
+            raise VmsNotFound(f"VMS does not know the user ({what})", status)
+        if is_cap_refusal(status, detail):
+            raise VmsKeyCap("the VAST user already holds the maximum number of S3 keys", status)
+        raise VmsError(f"VMS refused {what} ({status})", status)
+
+    # -- endpoints --------------------------------------------------------------------------------
+    @staticmethod
+    def _user_body(user: VastUser) -> dict[str, Any]:
+        body: dict[str, Any] = {"uid": user.uid} if user.uid is not None else {"sid": user.sid}
+        if user.tenant_id is not None:
+            body["tenant_id"] = user.tenant_id
+        return body
+
+    def create_key(self, user: VastUser) -> KeyPair:
+        """Create a key pair for ``user``; sent exactly once (see :class:`VmsOutcomeUnknown`)."""
+        if user.local:
+            body = {"tenant_id": user.tenant_id} if user.tenant_id is not None else {}
+            status, payload = self._call("POST", f"/api/users/{int(user.user_id)}/access_keys/", body, idempotent=False)
+        else:
+            status, payload = self._call("POST", "/api/users/non_local_keys/", self._user_body(user), idempotent=False)
+        self._check(status, payload, "the create")
+        if not (isinstance(payload, dict) and isinstance(payload.get("access_key"), str)
+                and isinstance(payload.get("secret_key"), str)):
+            raise VmsOutcomeUnknown("VMS answered the create without a key pair", status)
+        return KeyPair(payload["access_key"], payload["secret_key"])
+
+    def delete_key(self, user: VastUser, access_key: str) -> bool:
+        """Delete ``access_key`` of ``user``: True if deleted now, False if VMS no longer has it (404)."""
+        if user.local:
+            status, payload = self._call("DELETE", f"/api/users/{int(user.user_id)}/access_keys/",
+                                         {"access_key": access_key}, idempotent=True)
+        else:
+            status, payload = self._call("DELETE", "/api/users/non_local_keys/",
+                                         {"access_key": access_key, **self._user_body(user)}, idempotent=True)
+        if status == 404:
+            return False
+        self._check(status, payload, "the delete")
+        return True
+
+    def list_keys(self, user: VastUser) -> list[ListedKey]:
+        """Every key ``user`` holds in VMS (following DRF pages)."""
+        if user.local:
+            query: dict[str, Any] = {"user_id": int(user.user_id)}
+            path = "/api/locals3keys/"
+        else:
+            query = {"uid": user.uid} if user.uid is not None else {"sid": user.sid}
+            path = "/api/users/non_local_keys/"
+        if user.tenant_id is not None:
+            query["tenant_id"] = user.tenant_id
+        query["page_size"] = self.page_size
+        url, out = f"{path}?{urlencode(query)}", []
+        for _ in range(MAX_PAGES):
+            status, payload = self._call("GET", url, idempotent=True)
+            self._check(status, payload, "the listing")
+            items = payload.get("results", []) if isinstance(payload, dict) else payload
+            out += [_listed(item) for item in items or () if isinstance(item, dict) and "access_key" in item]
+            nxt = payload.get("next") if isinstance(payload, dict) else None
+            if not nxt:
+                return out
+            # Follow only the path and query of "next": never another host.
+            parts = urlsplit(nxt)
+            url = parts.path[len(self._prefix):] + (f"?{parts.query}" if parts.query else "")
+        raise VmsUnavailable("VMS paginates the key listing without end")
+
+
+class _NotSent(Exception):
+    def __init__(self, cause: BaseException):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _listed(item: dict) -> ListedKey:
+    created = item.get("creation_time")
+    when = None
+    if isinstance(created, str):
+        try:
+            when = datetime.fromisoformat(created.replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+    return ListedKey(str(item["access_key"]), when, bool(item.get("enabled", True)))

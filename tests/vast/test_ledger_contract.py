@@ -1,0 +1,165 @@
+"""The KeyLedger contract: the same behaviour on SQLite, DynamoDB (moto server) and Azure Tables (Azurite)."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from shared.ledger import (ACTIVE, FAILED, PENDING, REVOKED, REVOKING, RETENTION_SECONDS, DuplicateRecord, KeyRecord,
+                           LedgerUnavailable, StaleRecord, open_ledger)
+from shared.secrets import SecretResolver
+
+NOW = 1_800_000_000
+
+
+def record(user: str = "local:1001", state: str = ACTIVE, due_at: int | None = NOW - 10, created: str | None = None,
+           **over) -> KeyRecord:
+    cid = f"vast.s1.{uuid.uuid4()}"
+    values = dict(credential_id=cid, store="s1", owner="https://idp|alice", user_key=f"s1|{user}",
+                  vast_user={"user_id": 1001}, state=state, created_at=created or "2027-01-15T08:00:00.000000Z",
+                  expires_at=NOW - 10, due_at=due_at, access_key="AK/+=" + cid[-6:] if state != PENDING else None)
+    values.update(over)
+    return KeyRecord(**values)
+
+
+def test_a_created_record_reads_back_equal(ledger):
+    rec = record(state=PENDING, prior_keys=("K1/+==",), vast_user={"sid": "S-1-5-21-1"})
+    ledger.create(rec)
+    assert ledger.get(rec.credential_id) == rec
+
+
+def test_an_unknown_id_reads_as_none(ledger):
+    assert ledger.get("vast.s1.nothing-here") is None
+
+
+def test_creating_the_same_id_twice_is_refused(ledger):
+    rec = record()
+    ledger.create(rec)
+    with pytest.raises(DuplicateRecord):
+        ledger.create(rec)
+
+
+def test_a_transition_bumps_the_version_and_is_stored(ledger):
+    rec = ledger.create(record(state=PENDING))
+    active = ledger.transition(rec, ACTIVE, access_key="AK1", due_at=NOW + 900)
+    assert active.version == rec.version + 1
+    stored = ledger.get(rec.credential_id)
+    assert (stored.state, stored.access_key, stored.due_at, stored.version) == (ACTIVE, "AK1", NOW + 900, 2)
+
+
+def test_a_transition_from_a_stale_copy_is_refused(ledger):
+    rec = ledger.create(record())
+    ledger.transition(ledger.get(rec.credential_id), REVOKING, due_at=NOW + 60)
+    with pytest.raises(StaleRecord):
+        ledger.transition(rec, REVOKING, due_at=NOW + 60)
+
+
+def test_of_concurrent_claims_on_one_record_exactly_one_wins(ledger):
+    rec = ledger.create(record())
+    copies = [ledger.get(rec.credential_id) for _ in range(6)]
+    wins, barrier = [], threading.Barrier(len(copies))
+
+    def claim(copy):
+        barrier.wait()
+        try:
+            ledger.transition(copy, REVOKING, due_at=NOW + 60)
+            wins.append(1)
+        except StaleRecord:
+            pass
+
+    threads = [threading.Thread(target=claim, args=(c,)) for c in copies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1
+    assert ledger.get(rec.credential_id).version == 2
+
+
+def test_due_lists_only_records_due_now(ledger):
+    due = ledger.create(record(due_at=NOW - 1))
+    ledger.create(record(due_at=NOW + 100))
+    page, cursor = ledger.due(NOW, 10)
+    assert [r.credential_id for r in page] == [due.credential_id]
+    assert cursor is None or ledger.due(NOW, 10, cursor)[0] == []
+
+
+def test_terminal_records_leave_the_due_index_and_get_a_purge_time(ledger):
+    rec = ledger.create(record(state=REVOKING))
+    ledger.transition(rec, REVOKED, closed_at=NOW)
+    stored = ledger.get(rec.credential_id)
+    assert stored.due_at is None and stored.sweep_bucket is None
+    assert stored.purge_at == NOW + RETENTION_SECONDS
+    assert ledger.due(NOW + 10**6, 10)[0] == []
+
+
+def test_paging_through_due_records_visits_each_exactly_once(ledger):
+    ids = {ledger.create(record(due_at=NOW - i % 3)).credential_id for i in range(7)}
+    seen, cursor = [], None
+    while True:
+        page, cursor = ledger.due(NOW, 3, cursor)
+        seen += [r.credential_id for r in page]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(ids)
+
+
+def test_paging_survives_records_leaving_the_due_set_between_pages(ledger):
+    ids = {ledger.create(record()).credential_id for _ in range(5)}
+    seen, cursor = [], None
+    while True:
+        page, cursor = ledger.due(NOW, 2, cursor)
+        for r in page:
+            seen.append(r.credential_id)
+            ledger.transition(r, REVOKING, due_at=NOW + 3600)
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(ids)
+
+
+def test_count_due_counts_due_records(ledger):
+    for due_at in (NOW - 5, NOW, NOW + 5):
+        ledger.create(record(due_at=due_at))
+    assert ledger.count_due(NOW) == 2
+
+
+def test_records_of_a_user_come_back_oldest_first_and_only_theirs(ledger):
+    b = ledger.create(record(created="2027-01-15T08:00:02.000000Z"))
+    a = ledger.create(record(created="2027-01-15T08:00:01.000000Z"))
+    ledger.create(record(user="uid:50001"))
+    assert [r.credential_id for r in ledger.for_user("s1|local:1001")] == [a.credential_id, b.credential_id]
+
+
+def test_purge_drops_only_terminal_records_past_their_purge_time(ledger):
+    old = ledger.transition(ledger.create(record(state=PENDING)), FAILED, closed_at=NOW - RETENTION_SECONDS - 1)
+    young = ledger.transition(ledger.create(record(state=REVOKING)), REVOKED, closed_at=NOW)
+    live = ledger.create(record(due_at=NOW - RETENTION_SECONDS * 2))
+    ledger.purge(NOW, 100)
+    if ledger.backend != "dynamodb":  # DynamoDB leaves it to the table's TTL attribute
+        assert ledger.get(old.credential_id) is None
+    assert ledger.get(young.credential_id) is not None
+    assert ledger.get(live.credential_id) is not None
+
+
+def test_the_state_machine_refuses_a_jump_backwards(ledger):
+    rec = ledger.create(record())
+    with pytest.raises(ValueError):
+        ledger.transition(rec, PENDING)
+
+
+def test_a_terminal_transition_needs_its_close_time(ledger):
+    rec = ledger.create(record(state=REVOKING))
+    with pytest.raises(ValueError):
+        ledger.transition(rec, REVOKED)
+
+
+def test_the_stored_record_holds_no_secret_field(ledger):
+    rec = ledger.create(record())
+    assert not any("secret" in name for name in rec.to_item())
+
+
+def test_a_store_that_is_not_there_is_ledger_unavailable(broken_ledger_options):
+    options, env = broken_ledger_options
+    with pytest.raises(LedgerUnavailable):
+        open_ledger(options, SecretResolver(env)).create(record())

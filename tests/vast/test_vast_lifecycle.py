@@ -1,0 +1,205 @@
+"""The VAST key lifecycle end to end, on each ledger backend: vend, expire, sweep, faults, crashes, the cap."""
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+from shared.ledger import ACTIVE, FAILED, PENDING, REVOKED, REVOKING, LedgerUnavailable
+from tests.vast.vastkit import (Clock, add_users, all_revoked, ledger_of, live_keys, vast_service, vend)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def service(idp, sim, certs, ledger_config, clock):
+    return vast_service(idp, sim, certs, ledger_config, clock)
+
+
+def test_a_vended_key_is_live_then_expires_and_the_sweep_revokes_it(service, idp, sim, clock):
+    resp = vend(service, idp, ttl_seconds=600)
+    assert resp.status == 200
+    body = resp.json()
+    creds = body["credentials"]
+    assert [(k["access_key"], k["secret_key"]) for k in sim.keys_of_local_user(1001)] == \
+        [(creds["access_key_id"], creds["secret_access_key"])]
+    assert ledger_of(service).get(body["credential_id"]).state == ACTIVE
+
+    clock.advance(599)
+    assert service.sweep(10)["revoked"] == 0
+    assert creds["access_key_id"] in live_keys(sim)
+
+    clock.advance(2)
+    summary = service.sweep(10)
+    assert (summary["revoked"], summary["failed"], summary["remaining"]) == (1, 0, 0)
+    assert sim.keys_of_local_user(1001) == []
+    record = ledger_of(service).get(body["credential_id"])
+    assert (record.state, record.reason) == (REVOKED, "expired")
+
+
+def test_two_overlapping_sweeps_delete_each_key_once(idp, sim, certs, ledger_config, clock):
+    add_users(sim)
+    first = vast_service(idp, sim, certs, ledger_config, clock)
+    second = vast_service(idp, sim, certs, ledger_config, clock)  # another process: own vendor and ledger client
+    ids = [vend(first, idp, f"u{i}").json()["credential_id"] for i in range(1, 11) for _ in range(2)]
+    assert len(sim.all_keys()) == 20
+    clock.advance(3600)
+    sim.latency(0.02)  # each delete takes a while, so the two sweeps really run side by side
+    results, barrier = [], threading.Barrier(2)
+
+    def sweep(svc):
+        barrier.wait()
+        results.append(svc.sweep(30))
+
+    threads = [threading.Thread(target=sweep, args=(svc,)) for svc in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sim.delete_calls == 20
+    assert sum(r["revoked"] for r in results) == 20 and all(r["revoked"] > 0 for r in results)
+    assert sim.all_keys() == [] and all_revoked(first, ids)
+
+
+def test_vms_down_during_a_sweep_loses_nothing_and_the_next_sweep_finishes(service, idp, sim, clock):
+    ids = [vend(service, idp, sub).json()["credential_id"] for sub in ("alice", "bob", "admin")]
+    keys = live_keys(sim)
+    clock.advance(3600)
+    sim.fail_next(1000, status=503, ops=("delete",))
+    summary = service.sweep(10)
+    assert summary["revoked"] == 0 and summary["failed"] == 3
+    assert live_keys(sim) == keys
+    records = [ledger_of(service).get(cid) for cid in ids]
+    assert all(r.state == REVOKING and r.attempts == 1 and r.due_at > clock().timestamp() for r in records)
+
+    sim.clear_faults()
+    assert service.sweep(10)["revoked"] == 0  # the retry waits for its backoff
+    clock.advance(31)
+    assert service.sweep(10)["revoked"] == 3
+    assert sim.all_keys() == [] and all_revoked(service, ids)
+
+
+def test_a_failing_vms_trips_the_breaker_and_the_rest_stays_due(idp, sim, certs, ledger_config, clock):
+    add_users(sim)
+    service = vast_service(idp, sim, certs, ledger_config, clock, sweep={"breaker": 2, "concurrency": 1})
+    for i in range(1, 7):
+        vend(service, idp, f"u{i}")
+    clock.advance(3600)
+    sim.fail_next(1000, status=500, ops=("delete",))
+    summary = service.sweep(10)
+    assert summary["failed"] == 2 and summary["remaining"] == 4
+    sim.clear_faults()
+    clock.advance(61)
+    assert service.sweep(10)["revoked"] == 6
+
+
+def test_a_crash_between_create_and_ledger_update_is_reconciled(service, idp, sim, clock, monkeypatch):
+    own = sim.add_key(1001)["access_key"]  # the user's own key, made outside the service
+    ledger = ledger_of(service)
+    real_replace = ledger.replace
+
+    def crash_on_activation(current, new):
+        if new.state == ACTIVE:
+            raise LedgerUnavailable("the process died here")
+        return real_replace(current, new)
+
+    monkeypatch.setattr(ledger, "replace", crash_on_activation)
+    resp = vend(service, idp)
+    assert resp.status == 503
+    orphan = live_keys(sim) - {own}
+    assert len(orphan) == 1  # VMS made the key; the ledger never learnt its access key
+    monkeypatch.undo()
+
+    clock.advance(60)
+    assert service.sweep(10)["reconciled"] == 0  # still inside the grace period of the create
+    clock.advance(61)
+    summary = service.sweep(10)
+    assert (summary["reconciled"], summary["revoked"]) == (1, 1)
+    assert live_keys(sim) == {own}
+    [record] = ledger.for_user("vast|local:1001")
+    assert (record.state, record.reason, record.access_key) == (REVOKED, "reconciled", orphan.pop())
+
+
+def test_a_lost_create_answer_is_reconciled_at_once_and_never_retried(service, idp, sim):
+    own = sim.add_key(1001)["access_key"]
+    sim.timeout_after_create(1, mode="close")
+    resp = vend(service, idp)
+    assert resp.status == 503 and resp.headers["Retry-After"]
+    assert sim.create_calls == 1
+    assert live_keys(sim) == {own}
+    [record] = ledger_of(service).for_user("vast|local:1001")
+    assert (record.state, record.reason) == (REVOKED, "reconciled")
+
+
+def test_a_create_that_never_happened_leaves_a_failed_record_after_the_grace(service, idp, sim, clock):
+    sim.fail_next(1, status=500, ops=("create",))
+    assert vend(service, idp).status == 503
+    [record] = ledger_of(service).for_user("vast|local:1001")
+    assert record.state == PENDING  # the create may still be under way in VMS
+    clock.advance(121)
+    assert service.sweep(10)["reconciled"] == 1
+    assert ledger_of(service).get(record.credential_id).state == FAILED
+    assert sim.delete_calls == 0
+
+
+def test_keys_the_ledger_does_not_know_are_never_touched(service, idp, sim, clock):
+    own = sim.add_key(1001)["access_key"]
+    bobs = {sim.add_key(1002)["access_key"] for _ in range(2)}
+    ours = vend(service, idp).json()["credentials"]["access_key_id"]
+    clock.advance(3600)
+    assert service.sweep(10)["revoked"] == 1
+    assert live_keys(sim) == {own} | bobs
+    assert ours not in live_keys(sim)
+    assert sim.delete_calls == 1
+
+
+def test_at_the_cap_our_own_oldest_key_is_rotated_out(service, idp, sim, clock):
+    first = vend(service, idp).json()
+    clock.advance(1)
+    second = vend(service, idp).json()
+    clock.advance(1)
+    third = vend(service, idp)
+    assert third.status == 200
+    assert live_keys(sim) == {second["credentials"]["access_key_id"], third.json()["credentials"]["access_key_id"]}
+    record = ledger_of(service).get(first["credential_id"])
+    assert (record.state, record.reason) == (REVOKED, "rotated")
+
+
+def test_at_the_cap_only_our_key_is_rotated_never_the_users_own(service, idp, sim, clock):
+    own = sim.add_key(1001)["access_key"]
+    ours = vend(service, idp).json()["credentials"]["access_key_id"]
+    clock.advance(1)
+    newer = vend(service, idp).json()["credentials"]["access_key_id"]
+    assert live_keys(sim) == {own, newer} and ours != newer
+
+
+def test_at_the_cap_with_only_the_users_own_keys_the_answer_is_409(service, idp, sim):
+    own = {sim.add_key(1001)["access_key"] for _ in range(2)}
+    resp = vend(service, idp)
+    assert resp.status == 409
+    problem = resp.json()
+    assert problem["type"].endswith("/vast-key-cap") and "delete one of them in VMS" in problem["detail"]
+    assert live_keys(sim) == own and sim.create_calls == 0 and sim.delete_calls == 0
+    assert ledger_of(service).for_user("vast|local:1001") == []
+
+
+def test_the_sweep_stops_at_its_budget_and_the_next_run_resumes(service, idp, sim, clock):
+    for sub in ("alice", "bob", "admin"):
+        vend(service, idp, sub)
+    clock.advance(3600)
+    assert service.vendor("vast").sweep(0) == {"revoked": 0, "failed": 0, "reconciled": 0, "remaining": 3}
+    assert service.sweep(10)["revoked"] == 3 and sim.all_keys() == []
+
+
+def test_the_sweep_writes_one_audit_record_per_key(service, idp, sim, clock, caplog):
+    ids = {vend(service, idp, sub).json()["credential_id"] for sub in ("alice", "bob")}
+    clock.advance(3600)
+    caplog.set_level(logging.INFO, logger="tvs.audit")
+    service.sweep(10)
+    per_key = [r.getMessage() for r in caplog.records if '"event":"sweep"' in r.getMessage() and "credential_id" in r.getMessage()]
+    assert len(per_key) == 2 and all(any(cid in line for line in per_key) for cid in ids)
+    assert all('"outcome":"revoked"' in line for line in per_key)
