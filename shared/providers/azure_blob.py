@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from ..authz import Grant
 from ..config import Section
-from ..errors import ConfigError, Problem, bad_request, unavailable
+from ..errors import ConfigError, Problem, unavailable
 from ..secrets import validate_ref
 from .base import IssuedCredential, SignedUrl, Vendor, fingerprint, iso
 

@@ -13,7 +13,7 @@ from shared.api import reset_service
 from shared.api.routes import build_routes
 from shared.config import parse_config
 from tests.adapters.channels import AzureChannel, azure_functions
-from tests.support import build_service, issuer_block
+
 
 REPO = Path(__file__).resolve().parents[2]
 # Routes other issues bring to the core; the app registers them already (the core answers 404 until then).
@@ -27,16 +27,6 @@ def _http_registrations() -> set[tuple[str, str]]:
         if trigger["type"] == "httpTrigger" and "{*" not in trigger["route"]:
             out |= {(str(getattr(m, "value", m)), "/api/" + trigger["route"]) for m in trigger["methods"]}
     return out
-
-
-@pytest.fixture
-def service(idp):
-    svc = build_service({"issuers": [issuer_block(idp)], "stores": {"s": {
-        "kind": "azure-blob", "container": "c", "account_url": "https://acct.blob.core.windows.net",
-        "auth": {"method": "managed-identity"}}}}, idp)
-    reset_service(svc)
-    yield svc
-    reset_service(None)
 
 
 def test_every_route_of_the_core_has_its_own_function():

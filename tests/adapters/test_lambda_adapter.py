@@ -11,20 +11,10 @@ import pytest
 
 from shared.api import reset_service
 from tests.adapters.channels import FakeLambdaContext, LambdaChannel, http_api_event
-from tests.support import build_service, issuer_block, token
+from tests.support import token
 
 api = importlib.import_module("lambda.api")
 sweep = importlib.import_module("lambda.sweep")
-
-
-@pytest.fixture
-def service(idp):
-    svc = build_service({"issuers": [issuer_block(idp)], "stores": {"s": {
-        "kind": "azure-blob", "container": "c", "account_url": "https://acct.blob.core.windows.net",
-        "auth": {"method": "managed-identity"}}}}, idp)
-    reset_service(svc)
-    yield svc
-    reset_service(None)
 
 
 def _core_request(event: dict):

@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from shared.cache import CredentialCache
 
