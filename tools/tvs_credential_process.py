@@ -32,6 +32,13 @@ class Refusal(Exception):
     """An error to report on stderr (never containing the token)."""
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """The service never redirects; following one would send the bearer token to another URL."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise Refusal(f"the token vending service answered a redirect ({code}); refusing to follow it with the token")
+
+
 def _token(args) -> str:
     if args.token_file:
         try:
@@ -68,8 +75,9 @@ def fetch(args) -> dict:
                                      headers={"Content-Type": "application/json", "Accept": "application/json",
                                               "Authorization": f"Bearer {_token(args)}"})
     context = ssl.create_default_context(cafile=args.ca_file) if args.ca_file else None
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
     try:
-        with urllib.request.urlopen(request, timeout=args.timeout, context=context) as response:
+        with opener.open(request, timeout=args.timeout) as response:
             answer = json.loads(response.read())
     except urllib.error.HTTPError as exc:
         try:

@@ -170,3 +170,51 @@ def test_container_route_refuses_a_store_that_is_not_aws(moto, idp):
                 query={"access": "read"})
     assert resp.status == 400
     assert resp.json()["type"].endswith("/bad-format")
+
+
+def test_credential_process_tool_never_follows_a_redirect_with_the_token(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str | None] = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(404)
+            self.end_headers()
+
+        do_POST = do_GET
+
+    elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{elsewhere.server_address[1]}/stolen")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    redirecting = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    for httpd in (elsewhere, redirecting):
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    token_file = tmp_path / "token"
+    token_file.write_text("eyJ.token.value")
+    try:
+        done = subprocess.run([sys.executable, str(TOOL), "--url", f"http://127.0.0.1:{redirecting.server_address[1]}",
+                               "--store", "s3", "--token-file", str(token_file)], env=clean_env(),
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        for httpd in (elsewhere, redirecting):
+            httpd.shutdown()
+            httpd.server_close()
+    assert done.returncode != 0 and done.stdout == ""
+    assert seen == []
+    assert "eyJ.token.value" not in done.stderr
