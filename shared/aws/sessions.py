@@ -89,10 +89,15 @@ class SessionMinter(ABC):
     def _keys(self, ref_access: Mapping, ref_secret: Mapping) -> Keys:
         return Keys(self.secrets.resolve(ref_access), self.secrets.resolve(ref_secret))
 
-    def _sts(self, keys: Keys | None = None, unsigned: bool = False):
+    def _sts(self, operation: str, keys: Keys | None = None, unsigned: bool = False):
+        # Building a client with keys=None loads the default credential chain, which can fail
+        # (a missing profile, a broken credential_process): a problem for the caller, not a 500.
         o = self.options
-        return CLIENTS.client("sts", o["region"], o.get("sts_endpoint_url"), keys, o.get("ca_bundle"),
-                              unsigned=unsigned)
+        try:
+            return CLIENTS.client("sts", o["region"], o.get("sts_endpoint_url"), keys, o.get("ca_bundle"),
+                                  unsigned=unsigned)
+        except Exception as exc:  # noqa: BLE001 - problem_for re-raises what is not a botocore failure
+            raise sts.problem_for(operation, exc) from None
 
 
 class AssumeRoleMinter(SessionMinter):
@@ -110,8 +115,11 @@ class AssumeRoleMinter(SessionMinter):
         # credentials are a role session in Lambda, or whenever they carry a session token.
         with self._lock:
             if self._chained is None:
-                self._chained = self.options["auth"]["source"] == "default" and (
-                    bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) or CLIENTS.default_credentials_are_temporary())
+                try:
+                    self._chained = self.options["auth"]["source"] == "default" and (
+                        bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) or CLIENTS.default_credentials_are_temporary())
+                except Exception as exc:  # noqa: BLE001 - the default chain failed to load; not cached
+                    raise sts.problem_for("AssumeRole", exc) from None
             return self._chained
 
     @property
@@ -124,8 +132,8 @@ class AssumeRoleMinter(SessionMinter):
         if isinstance(external_id, Mapping):
             external_id = self.secrets.resolve(external_id)
         name = session_name(principal)
-        return sts.assume_role(self._sts(self._source_keys()), role_arn=auth["role_arn"], session_name=name,
-                               policy=policy, duration=duration, external_id=external_id,
+        return sts.assume_role(self._sts("AssumeRole", self._source_keys()), role_arn=auth["role_arn"],
+                               session_name=name, policy=policy, duration=duration, external_id=external_id,
                                source_identity=name if auth["source_identity"] else None,
                                tags=session_tags(auth["session_tags"], principal))
 
@@ -141,7 +149,8 @@ class WebIdentityMinter(SessionMinter):
 
     def mint(self, principal, policy, duration):
         # The call is unsigned: the token is the only proof, so no AWS credential is looked up.
-        return sts.assume_role_with_web_identity(self._sts(unsigned=True), role_arn=self.options["auth"]["role_arn"],
+        return sts.assume_role_with_web_identity(self._sts("AssumeRoleWithWebIdentity", unsigned=True),
+                                                 role_arn=self.options["auth"]["role_arn"],
                                                  session_name=session_name(principal), token=self._tokens.token(),
                                                  policy=policy, duration=duration)
 
@@ -154,8 +163,8 @@ class FederationTokenMinter(SessionMinter):
     def mint(self, principal, policy, duration):
         auth = self.options["auth"]
         keys = self._keys(auth["access_key_id"], auth["secret_access_key"])
-        return sts.get_federation_token(self._sts(keys), name=session_name(principal, 32), policy=policy,
-                                        duration=duration)
+        return sts.get_federation_token(self._sts("GetFederationToken", keys), name=session_name(principal, 32),
+                                        policy=policy, duration=duration)
 
 
 MINTERS = {"assume-role": AssumeRoleMinter, "web-identity": WebIdentityMinter,

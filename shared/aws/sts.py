@@ -110,7 +110,8 @@ def get_federation_token(client, *, name: str, policy: SessionPolicy, duration: 
 
 def problem_for(operation: str, exc: BaseException) -> Problem:
     """The caller-facing problem for a failed STS call (never the AWS message, never a secret)."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
+    from botocore.exceptions import (BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError,
+                                     ProfileNotFound)
 
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -130,7 +131,7 @@ def problem_for(operation: str, exc: BaseException) -> Problem:
                                retry_after=60, slug="upstream-refused")
         return unavailable(f"STS refused {operation} ({code}); check the store's role, its trust policy and the "
                            "service's AWS credentials", retry_after=60, slug="upstream-refused")
-    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError, ProfileNotFound)):
         log.warning("STS %s failed: no AWS credentials", operation)
         return unavailable(f"the service has no AWS credentials to call {operation}", retry_after=60,
                            slug="upstream-refused")

@@ -88,3 +88,28 @@ def test_missing_source_secret_becomes_503_and_calls_no_sts(moto, idp):
         assert sts.requests == 0
     assert resp.status == 503
     assert resp.json()["type"].endswith("/secret-missing")
+
+
+@pytest.mark.parametrize("chained", [None, True])
+def test_default_credential_chain_that_fails_to_load_becomes_503_not_500(moto, idp, monkeypatch, chained):
+    import os
+
+    from shared.aws import sessions
+    from shared.aws.clients import ClientFactory
+    from tests.aws.support import ROLE_ARN
+
+    for name in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")  # botocore raises ProfileNotFound
+    monkeypatch.setattr(sessions, "CLIENTS", ClientFactory())
+    auth = {"method": "assume-role", "role_arn": ROLE_ARN, "source": "default"}
+    if chained is not None:
+        auth["source_credentials_are_role"] = chained
+    svc = make_service(moto, idp, {"s3": store_block(moto, auth)})
+    resp = call(svc, "POST", "/api/v1/credentials", token=token(idp, "alice", ["readers"]),
+                body={"store": "s3", "access": "read"})
+    assert resp.status == 503, resp.json()
+    assert resp.json()["type"].endswith("/upstream-refused")
+    assert "Retry-After" in resp.headers
