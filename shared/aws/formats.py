@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -73,8 +74,11 @@ def fetch_signin_token(url: str, form: dict[str, str], timeout: float = 5.0) -> 
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - fixed https endpoint
-            return json.loads(response.read())["SigninToken"]
-    except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
+            token = json.loads(response.read())["SigninToken"]
+        if not isinstance(token, str) or not token:
+            raise ValueError("no sign-in token")
+        return token
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError, LookupError, TypeError) as exc:
         raise unavailable(f"the AWS federation endpoint did not hand out a sign-in token ({type(exc).__name__})",
                           retry_after=10) from None
 

@@ -118,3 +118,33 @@ def test_console_link_sign_in_token_never_reaches_a_log_line(service, idp, feder
 
     body = vend(service, idp, ("team-a",), store="aws", path="team-a/", access="read", format="console")
     assert "SIGNIN-TOKEN-FROM-STUB" not in redact(f"opening {body['console_url']}")
+
+
+@pytest.mark.parametrize("answer", [b"[]", b"null", b'"a string"', b'{"SigninToken": 5}', b'{"SigninToken": ""}'])
+def test_federation_endpoint_answer_without_a_sign_in_token_becomes_503(answer):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from shared.errors import Problem
+
+    class Federation(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Federation)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(Problem) as caught:
+            formats.fetch_signin_token(f"http://127.0.0.1:{httpd.server_address[1]}/federation",
+                                       {"Action": "getSigninToken"})
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert caught.value.status == 503
