@@ -74,7 +74,10 @@ def fetch(args) -> dict:
     request = urllib.request.Request(_endpoint(args.url), data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json", "Accept": "application/json",
                                               "Authorization": f"Bearer {_token(args)}"})
-    context = ssl.create_default_context(cafile=args.ca_file) if args.ca_file else None
+    try:
+        context = ssl.create_default_context(cafile=args.ca_file) if args.ca_file else None
+    except (OSError, ValueError) as exc:
+        raise Refusal(f"cannot use the CA file: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
     try:
         with opener.open(request, timeout=args.timeout) as response:
@@ -83,7 +86,7 @@ def fetch(args) -> dict:
         try:
             problem = json.loads(exc.read())
             detail = f"{problem.get('title', '')}: {problem.get('detail', '')}"
-        except ValueError:
+        except (OSError, ValueError, AttributeError):  # unreadable, not JSON, or not a problem object
             detail = exc.reason
         raise Refusal(f"the token vending service answered {exc.code}: {detail}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:

@@ -218,3 +218,44 @@ def test_credential_process_tool_never_follows_a_redirect_with_the_token(tmp_pat
     assert done.returncode != 0 and done.stdout == ""
     assert seen == []
     assert "eyJ.token.value" not in done.stderr
+
+
+def test_credential_process_tool_reports_a_non_problem_error_answer_in_one_line(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Broken(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = b"[]"
+            self.send_response(502)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    token_file = tmp_path / "token"
+    token_file.write_text("eyJ.token.value")
+    try:
+        done = subprocess.run([sys.executable, str(TOOL), "--url", f"http://127.0.0.1:{httpd.server_address[1]}",
+                               "--store", "s3", "--token-file", str(token_file)], env=clean_env(),
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "502" in done.stderr
+
+
+def test_credential_process_tool_reports_an_unreadable_ca_file_in_one_line(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("eyJ.token.value")
+    done = subprocess.run([sys.executable, str(TOOL), "--url", "https://127.0.0.1:9", "--store", "s3",
+                           "--token-file", str(token_file), "--ca-file", str(tmp_path / "missing.pem")],
+                          env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "CA" in done.stderr
