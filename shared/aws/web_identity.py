@@ -21,11 +21,11 @@ class TokenFile:
         self.path = path
 
     def token(self) -> str:
-        """The current token in the file; 503 if it is missing or empty."""
+        """The current token in the file; 503 if it is missing, empty or not UTF-8."""
         try:
             with open(self.path, encoding="utf-8") as fh:
                 value = fh.read().strip()
-        except OSError:
+        except (OSError, UnicodeError):  # missing, unreadable, or not text: no usable token
             value = ""
         if not value:
             raise unavailable("the web-identity token file of this store is missing or empty", retry_after=30,

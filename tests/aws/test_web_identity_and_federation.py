@@ -141,6 +141,14 @@ def test_missing_token_file_is_a_503_not_a_500(moto, idp, tmp_path):
     assert problem["type"].endswith("/upstream-refused")
 
 
+def test_token_file_that_is_not_utf8_is_a_503_not_a_500(moto, idp, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_bytes(b"\xff\xfe not a token")
+    svc = make_service(moto, idp, {"s3": web_identity_store(moto, {"file": str(token_file)})})
+    problem = vend(svc, idp, ("readers",), access="read", status=503)
+    assert problem["type"].endswith("/upstream-refused")
+
+
 # -- GetFederationToken ----------------------------------------------------------------------------
 @pytest.fixture
 def federation_calls(moto):
