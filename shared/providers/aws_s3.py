@@ -257,6 +257,7 @@ class AwsS3Vendor(Vendor):
         else:
             # A session for this one object and method; the URL never outlives it.
             session = self._mint(grant, grant.path, METHOD_ACCESS[method])
+            now = self.context.clock()  # after STS answered: the URL is signed from now on
             keys = Keys(session.access_key_id, session.secret_access_key, session.session_token)
             expires_in = max(1, min(expires_in, int((session.expiration - now).total_seconds())))
             credential_id = session.access_key_id

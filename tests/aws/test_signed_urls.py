@@ -105,3 +105,28 @@ def test_presign_only_store_refuses_credentials_and_points_to_signed_urls(servic
     assert resp.status == 400
     assert resp.json()["type"].endswith("/credentials-unsupported")
     assert "/api/v1/signed-urls" in resp.json()["detail"]
+
+
+def test_url_never_outlives_the_session_that_signed_it_when_sts_answers_slowly(moto, idp):
+    import time
+
+    from shared.aws.clients import CLIENTS, Keys
+
+    svc = make_service(moto, idp, {"s3": store_block(moto, ttl={"default": 900, "max": 900})})
+    client = CLIENTS.client("sts", REGION, moto.url, Keys("testing", "testing"))
+    expirations: list[datetime] = []
+
+    def seen_then_slow(parsed, **kw):  # the answer reaches the service 2 s after STS set the expiry
+        expirations.append(parsed["Credentials"]["Expiration"])
+        time.sleep(2)
+
+    client.meta.events.register("after-call.sts.AssumeRole", seen_then_slow)
+    try:
+        signed = sign(svc, idp, object="users/alice/seed.txt", ttl_seconds=900)
+    finally:
+        client.meta.events.unregister("after-call.sts.AssumeRole", seen_then_slow)
+    query = parse_qs(urlsplit(signed["url"]).query)
+    signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    url_end = signed_at + timedelta(seconds=int(query["X-Amz-Expires"][0]))
+    assert url_end <= expirations[-1]
+    assert datetime.fromisoformat(signed["expires_at"].replace("Z", "+00:00")) <= expirations[-1]
