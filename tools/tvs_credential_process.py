@@ -50,6 +50,10 @@ def _token(args) -> str:
         token = os.environ.get("TVS_TOKEN", "").strip()
     if not token:
         raise Refusal("no bearer token: pass --token-file or set TVS_TOKEN")
+    if not token.isascii() or any(c.isspace() or not c.isprintable() for c in token):
+        # http.client would refuse the header with an error that quotes it, token included.
+        raise Refusal("the bearer token contains whitespace, control or non-ASCII characters; "
+                      "the token file must hold the token alone")
     return token
 
 

@@ -259,3 +259,13 @@ def test_credential_process_tool_reports_an_unreadable_ca_file_in_one_line(tmp_p
                           env=clean_env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "CA" in done.stderr
+
+
+def test_credential_process_tool_never_prints_a_token_it_cannot_send(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("eyJ.first-line\nsecond-line-of-the-token\n")
+    done = subprocess.run([sys.executable, str(TOOL), "--url", "http://127.0.0.1:9", "--store", "s3",
+                           "--token-file", str(token_file)], env=clean_env(), capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert "first-line" not in done.stderr and "second-line" not in done.stderr
