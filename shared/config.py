@@ -349,6 +349,10 @@ def _parse_stores(doc: Section, mode: str, limits: Limits) -> dict[str, StoreCon
         ttl_max = ttl.integer("max", min(3_600, limits.max_ttl_seconds), 60, limits.max_ttl_seconds)
         ttl_default = ttl.integer("default", min(900, ttl_max), 60, ttl_max)
         options = validate(s, mode)
+        floor = options.get("min_ttl_seconds")
+        if floor and ttl_max < floor:
+            # Covers the default maximum too (derived from limits.max_ttl_seconds), not only an explicit one.
+            raise ConfigError(ttl.path("max"), f"a {kind} credential of this store lives at least {floor} seconds")
         stores[store_id] = StoreConfig(
             id=store_id, kind=kind, ttl_default=ttl_default, ttl_max=ttl_max,
             options=MappingProxyType(options), description=s.get("description", str, ""),

@@ -73,9 +73,8 @@ def validate_store(s: Section, mode: str) -> dict[str, Any]:
         if name not in _AUTH_FIELDS[method]:
             raise ConfigError(auth.path(name), f"is not a field of the '{method}' method")
     options["auth"] = _AUTH_VALIDATORS[method](auth, options)
-    ttl_max = s.raw.get("ttl", {}).get("max") if isinstance(s.raw.get("ttl"), dict) else None
-    if method != "presign-only" and isinstance(ttl_max, int) and ttl_max < STS_MIN_TTL:
-        raise ConfigError(s.path("ttl.max"), f"an STS session lives at least {STS_MIN_TTL} seconds")
+    if method != "presign-only":
+        options["min_ttl_seconds"] = STS_MIN_TTL  # the core refuses a store maximum below it
     return options
 
 

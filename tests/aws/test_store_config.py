@@ -86,3 +86,13 @@ def test_presign_only_store_may_have_a_maximum_below_fifteen_minutes():
     doc = copy.deepcopy(BASE)
     doc["stores"]["ibm-cos"]["ttl"] = {"default": 300, "max": 600}
     assert parse_config(doc, mode="deployed").stores["ibm-cos"].ttl_max == 600
+
+
+def test_a_default_store_maximum_below_the_sts_minimum_is_refused():
+    doc = json.loads(EXAMPLE.read_text())
+    doc["limits"] = {"max_ttl_seconds": 600}  # the stores' default maximum follows it down
+    for store in doc["stores"].values():
+        store.pop("ttl", None)
+    with pytest.raises(ConfigError) as err:
+        parse_config(doc, mode="deployed")
+    assert err.value.key.endswith(".ttl.max") and "900" in str(err.value)
