@@ -233,3 +233,9 @@ def test_a_deeply_nested_header_or_payload_is_refused_as_401(idp):
     assert refused(two_issuers, f"{deep}.{deep}.x").status == 401
     assert refused(two_issuers, f"{header}.{deep}.x").status == 401
 
+
+def test_a_jwks_entry_that_cannot_be_used_does_not_discard_the_good_keys(idp):
+    good = idp.jwk()
+    validator = validator_for(idp, jwks_uri=idp.issuer + "/keys")
+    validator._jwks[idp.issuer]._fetch = lambda url, timeout: {"keys": ["not-a-key", {**good, "kid": ["odd"]}, good]}
+    assert validator.validate(idp.token()).subject == "alice"
