@@ -52,3 +52,10 @@ def test_a_chunked_body_is_refused_and_never_read_as_the_next_request(local):
                           b"2d\r\nGET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n\r\n0\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 411 ") and out.count(b"HTTP/1.1 ") == 1
 
+
+@pytest.mark.parametrize("body", [b'{"sub": "a", "claims": {"exp": "soon"}}', b'{"sub": "a", "claims": {"exp": null}}',
+                                  b"[" * 5000, b'{"sub": "a", "groups": "g"}'])
+def test_the_dev_idp_answers_400_to_a_token_request_it_cannot_mint(local, body):
+    out = exchange(local, b"POST /dev-idp/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
+                   % len(body) + body)
+    assert out.startswith(b"HTTP/1.1 400 ")
