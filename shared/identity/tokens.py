@@ -146,6 +146,10 @@ class TokenValidator:
             raise invalid_token("the token's signature does not verify") from None
         except jwt.PyJWTError:
             raise invalid_token("the token is not valid") from None
+        for name in ("exp", "iat", "nbf"):
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise invalid_token(f"the token's '{name}' is not a number (RFC 7519 NumericDate)")
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise invalid_token("the token's subject is empty")
         if cognito:

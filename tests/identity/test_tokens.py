@@ -239,3 +239,10 @@ def test_a_jwks_entry_that_cannot_be_used_does_not_discard_the_good_keys(idp):
     validator = validator_for(idp, jwks_uri=idp.issuer + "/keys")
     validator._jwks[idp.issuer]._fetch = lambda url, timeout: {"keys": ["not-a-key", {**good, "kid": ["odd"]}, good]}
     assert validator.validate(idp.token()).subject == "alice"
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+def test_a_time_claim_that_is_not_a_json_number_is_refused(idp, validator, claim):
+    now = int(time.time())
+    value = {"exp": str(now + 600), "iat": str(now), "nbf": str(now)}[claim]
+    assert refused(validator, idp.token(**{claim: value})).status == 401
