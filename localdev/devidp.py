@@ -55,8 +55,8 @@ class DevIdentityProvider:
                 claims = req.get("claims", {})
                 if not isinstance(sub, str) or not sub or not isinstance(groups, list) or not isinstance(claims, dict):
                     raise ValueError
-            except (ValueError, KeyError, TypeError):
+                return 200, self.mint(sub, groups, claims)
+            except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
                 return 400, {"type": "about:blank", "title": "Bad request", "status": 400,
-                             "detail": "send {\"sub\": str, \"groups\": [str], \"claims\": {}}"}
-            return 200, self.mint(sub, groups, claims)
+                             "detail": "send {\"sub\": str, \"groups\": [str], \"claims\": {}} (exp, iat and nbf numbers)"}
         return 404, {"type": "about:blank", "title": "Not found", "status": 404, "detail": "no such dev-idp route"}

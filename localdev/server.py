@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from shared.api import HttpRequest, VendingService
+from shared.api.http import problem_response
+from shared.errors import Problem, bad_request
 
 from .devidp import DevIdentityProvider
 
@@ -48,23 +51,35 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "tvs-local"
     sys_version = ""
+    timeout = 30  # a client that stops sending mid-request frees its thread
 
     def log_message(self, fmt, *args):  # the audit log says what matters; no URLs with tokens on stderr
         pass
 
-    def _read_body(self) -> bytes:
+    def _read_body(self) -> bytes | None:
+        """The body, or None once a 400/411 has been sent (the connection is then closed: the bytes that
+        follow cannot be told apart from a next request)."""
+        if self.headers.get("Transfer-Encoding"):
+            self._refuse(Problem(411, "length-required", "Length required",
+                                 "send the body with a Content-Length, not chunked"))
+            return None
         length = self.headers.get("Content-Length")
-        if not length:
+        if length is None:
             return b""
-        try:
-            n = int(length)
-        except ValueError:
-            n = 0
+        if not (length.isascii() and length.isdigit()):
+            self._refuse(bad_request("Content-Length must be a decimal number of bytes", "bad-content-length"))
+            return None
+        n = int(length)
         limit = self.server_ref.service.config.limits.max_body_bytes + 1
         body = self.rfile.read(min(n, limit))
         if n > limit:
             self.close_connection = True  # the rest of an oversized body is never read
         return body
+
+    def _refuse(self, problem: Problem) -> None:
+        self.close_connection = True
+        response = problem_response(problem, str(uuid.uuid4()))
+        self._send(problem.status, {**response.headers, "Connection": "close"}, response.body)
 
     def _send(self, status: int, headers: dict, body: bytes) -> None:
         self.send_response(status)
@@ -78,6 +93,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
         body = self._read_body()
+        if body is None:
+            return
         idp = self.server_ref.idp
         if idp is not None and url.path.startswith(DEV_IDP_PREFIX):
             status, payload = idp.handle(self.command, url.path[len(DEV_IDP_PREFIX):], body)

@@ -14,8 +14,12 @@ _PATTERNS = [
     (re.compile(r"(?i)([?&;](?:sig|x-amz-signature|x-goog-signature|x-amz-security-token|x-goog-credential|signintoken)=)[^&\s\"']+"),
      r"\1[REDACTED]"),
     (re.compile(r"(?i)(accountkey=)[^;\s\"']+"), r"\1[REDACTED]"),
-    (re.compile(r"(?i)(\"?(?:secret_access_key|secret_key|session_token|sas_token|access_token|token|client_secret|password|"
-                r"SecretAccessKey|SessionToken|Token)\"?\s*[:=]\s*\"?)[^\",\s}]+"), r"\1[REDACTED]"),
+    # name = value, name: value, "name": "value", 'name': b'value' (repr of a dict of headers)
+    (re.compile(r"(?i)([\"']?(?:secret_access_key|secret_key|session_token|sas_token|access_token|token|client_secret|password|"
+                r"SecretAccessKey|SessionToken|Token|ClientSecret|SecretString|Signature|sig)[\"']?\s*[:=]\s*b?[\"']?)"
+                r"[^\"',\s}&]+"), r"\1[REDACTED]"),
+    (re.compile(r"(?i)(<(?:SecretAccessKey|SessionToken|SecretString|Password|Token)>)[^<]+"), r"\1[REDACTED]"),
+    (re.compile(r"(?i)(SharedKey(?:Lite)?\s+[^:\s]+:)[^\s\"',]+"), r"\1[REDACTED]"),
 ]
 
 

@@ -8,12 +8,14 @@ use and kept for the life of the process (a rotated secret is picked up by the n
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from typing import Mapping
 
-from .errors import ConfigError, unavailable
+from .errors import ConfigError, Problem, unavailable
 
+log = logging.getLogger("tvs.secrets")
 KINDS = ("env", "file", "aws_secretsmanager", "aws_ssm")
 
 
@@ -48,9 +50,17 @@ class SecretResolver:
         with self._lock:
             if cache_key in self._cache:
                 return self._cache[cache_key]
-        value = self._fetch(ref)
-        if "json_key" in ref:
-            value = str(json.loads(value)[ref["json_key"]])
+        try:
+            value = self._fetch(ref)
+            if "json_key" in ref:
+                value = str(json.loads(value)[ref["json_key"]])
+        except Problem:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a missing file, a missing json_key, an AWS error: never a 500
+            kind = next(k for k in KINDS if k in ref)
+            log.error("secret reference %s:%s cannot be resolved (%s)", kind, ref[kind], type(exc).__name__)
+            raise unavailable("a secret this store needs cannot be resolved; its operators find the reason in the log",
+                              slug="secret-missing") from None
         with self._lock:
             self._cache[cache_key] = value
         return value

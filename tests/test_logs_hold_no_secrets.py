@@ -5,6 +5,8 @@ import logging
 import uuid
 from urllib.parse import parse_qs
 
+import pytest
+
 from shared.logsafe import RedactingFilter, redact
 from shared.secrets import SecretResolver
 from tests.azure.test_azure_sas import config_for
@@ -50,3 +52,20 @@ def test_the_filter_drops_tracebacks_that_could_quote_a_signed_url():
         record.exc_info = sys.exc_info()
     RedactingFilter().filter(record)
     assert "SECRET" not in record.getMessage() and record.exc_info is None
+
+
+@pytest.mark.parametrize("template", [
+    "{{'SecretAccessKey': '{s}'}}",  # a dict printed with repr()
+    "headers={{'X-Amz-Security-Token': b'{s}'}}",  # botocore's debug line of request headers
+    "Response body: b'<Credentials><SecretAccessKey>{s}</SecretAccessKey><SessionToken>{s}</SessionToken>'",
+    "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/s3/aws4_request, "
+    "SignedHeaders=host, Signature={s}",
+    "Authorization: SharedKey acct:{s}",
+    "sig={s}&se=2026-01-01",
+    "X-Amz-Signature: {s}",
+    "ClientSecret={s}",
+    '{{"SecretString": "{s}"}}',
+])
+def test_the_redaction_filter_scrubs_secrets_in_the_other_shapes_libraries_print(template):
+    secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+    assert secret not in redact(template.format(s=secret))

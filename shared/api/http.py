@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from ..errors import Problem
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=-]{1,128}$")  # "=": API Gateway request ids end with it
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=-]{1,128}\Z")  # "=": API Gateway request ids end with it
 
 
 class Headers(dict):

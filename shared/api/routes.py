@@ -95,10 +95,10 @@ def create_signed_url(ctx: RequestContext):
 
 
 # "<kind>.<store>.<id>": credential ids of revocable kinds name the store that can take them back.
-SELF_ROUTING_ID = re.compile(r"^[a-z0-9-]{1,20}\.([a-z0-9][a-z0-9-]{0,62})\.[A-Za-z0-9-]{1,64}$")
+SELF_ROUTING_ID = re.compile(r"^[a-z0-9-]{1,20}\.([a-z0-9][a-z0-9-]{0,62})\.[A-Za-z0-9-]{1,64}\Z")
 # Ids of non-revocable kinds, and the provider that hands them out (None: any):
 # an STS session's access key id; shared.providers.base.fingerprint ("<prefix>-<24 hex>", e.g. a SAS).
-NON_REVOCABLE_IDS = ((re.compile(r"^ASIA[A-Z0-9]{16}$"), "aws-s3"), (re.compile(r"^[a-z0-9]{1,16}-[0-9a-f]{24}$"), None))
+NON_REVOCABLE_IDS = ((re.compile(r"^ASIA[A-Z0-9]{16}\Z"), "aws-s3"), (re.compile(r"^[a-z0-9]{1,16}-[0-9a-f]{24}\Z"), None))
 
 
 def _non_revocable_vendor(svc, credential_id: str):

@@ -39,7 +39,7 @@ class Route:
 
     def __post_init__(self):
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.template))
-        self.pattern = re.compile(f"^{regex}$")
+        self.pattern = re.compile(f"^{regex}\\Z")
 
 
 @dataclass

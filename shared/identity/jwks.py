@@ -98,6 +98,8 @@ class JwksCache:
         doc = self._fetch(self._jwks_uri, timeout)
         keys: dict[str, jwt.PyJWK] = {}
         for i, raw in enumerate(doc.get("keys", [])):
+            if not isinstance(raw, dict) or not isinstance(raw.get("kid", ""), str):
+                continue  # one malformed entry must not cost the usable keys
             if raw.get("use", "sig") != "sig" or raw.get("kty") == "oct":
                 continue  # symmetric keys in a JWKS would let anyone holding the JWKS sign
             try:

@@ -62,7 +62,7 @@ def _peek(token: str, claims: bool = True) -> tuple[dict, dict]:
         header_b64, payload_b64, _ = token.split(".")
         header = json.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
         body = json.loads(base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4))) if claims else {}
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise invalid_token("the bearer token cannot be parsed") from None
     if not isinstance(header, dict) or not isinstance(body, dict):
         raise invalid_token("the bearer token cannot be parsed")
@@ -100,7 +100,10 @@ class TokenValidator:
         alg = header.get("alg")
         if alg not in issuer.algorithms:
             raise invalid_token("the token's algorithm is not allowed for its issuer")
-        key = self._jwks[issuer.name].key(header.get("kid"))
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise invalid_token("the token's key id is not a string")
+        key = self._jwks[issuer.name].key(kid)
         claims = self._decode(token, issuer, key, unverified)
         return self._principal(issuer, claims)
 
@@ -143,6 +146,10 @@ class TokenValidator:
             raise invalid_token("the token's signature does not verify") from None
         except jwt.PyJWTError:
             raise invalid_token("the token is not valid") from None
+        for name in ("exp", "iat", "nbf"):
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise invalid_token(f"the token's '{name}' is not a number (RFC 7519 NumericDate)")
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise invalid_token("the token's subject is empty")
         if cognito:

@@ -28,9 +28,9 @@ AUTH_METHODS = ("account-key", "service-principal", "managed-identity", "workloa
 CLOCK_SKEW = timedelta(minutes=5)
 USER_DELEGATION_MAX = timedelta(days=7)
 DELEGATION_KEY_MIN_LIFE = timedelta(hours=24)
-# DESIGN §4 access levels; blob-scoped SAS has no "list".
+# DESIGN §4 access levels; blob-scoped SAS has no "list" (and "r" would read the blob), so it is refused.
 CONTAINER_PERMISSIONS = {"list": "l", "read": "rl", "write": "racwl", "delete": "racwdl"}
-BLOB_PERMISSIONS = {"list": "r", "read": "r", "write": "racw", "delete": "racwd"}
+BLOB_PERMISSIONS = {"read": "r", "write": "racw", "delete": "racwd"}
 METHOD_PERMISSIONS = {"GET": "r", "HEAD": "r", "PUT": "cw", "DELETE": "d"}
 
 
@@ -213,6 +213,10 @@ class AzureBlobVendor(Vendor):
                               "or one blob, never a prefix. Ask POST /api/v1/signed-urls for each object, or ask for "
                               "the whole store if you are granted it.")
             sr, permission = "d", CONTAINER_PERMISSIONS[grant.access]
+        elif grant.access not in BLOB_PERMISSIONS:
+            raise Problem(400, "list-on-object", "'list' needs a prefix",
+                          "a SAS for one blob cannot list without also reading it; ask for a prefix ending with '/' "
+                          "(or the whole store) to list, or for 'read' to read this blob")
         else:
             sr, permission = "b", BLOB_PERMISSIONS[grant.access]
         issued, start, expiry = self._window(grant.ttl_seconds)

@@ -250,3 +250,14 @@ def test_the_openapi_document_is_valid_openapi_3_1_and_lists_exactly_the_served_
     served = {(r.method.lower(), r.template) for r in service.routes}
     published = {(m, p) for p, ops in doc["paths"].items() for m in ops}
     assert doc["openapi"] == "3.1.0" and published == served
+
+
+def test_a_request_id_with_a_trailing_newline_is_replaced_not_echoed(setup):
+    service, _, _ = setup
+    resp = call(service, "GET", "/api/v1/health", headers={"X-Request-Id": "abc\n"})
+    assert "\n" not in resp.headers["X-Request-Id"] and resp.headers["X-Request-Id"] != "abc"
+
+
+def test_a_path_with_a_trailing_newline_matches_no_route(setup):
+    service, _, _ = setup
+    assert_problem(call(service, "GET", "/api/v1/health\n"), 404, "not-found")

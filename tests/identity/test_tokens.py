@@ -216,3 +216,33 @@ def test_entra_tenant_in_issuer_must_match_the_tid_claim():
     v = validator_for(idp, issuer=template, claims_profile="entra", tenants=[good, other],
                       jwks_uri="https://login.microsoftonline.com/common/discovery/v2.0/keys")
     assert refused(v, idp.token(iss=f"https://login.microsoftonline.com/{good}/v2.0", tid=other)).status == 401
+
+
+@pytest.mark.parametrize("kid", [["k1"], {"k": "k1"}])
+def test_a_kid_that_is_not_a_string_is_refused_as_401(idp, validator, kid):
+    header = b64(json.dumps({"alg": "RS256", "kid": kid}).encode())
+    assert refused(validator, header + "." + idp.token().split(".", 1)[1]).status == 401
+
+
+def test_a_deeply_nested_header_or_payload_is_refused_as_401(idp):
+    other = {"issuer": "https://other.example", "audiences": ["tvs"], "jwks_uri": "https://other.example/keys"}
+    config = parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"]}, other], "stores": {"s": STORE}})
+    two_issuers = TokenValidator(config, fetch=idp.fetch)
+    deep = b64(b"[" * 5000 + b"]" * 5000)
+    header = b64(json.dumps({"alg": "RS256", "kid": idp.kid}).encode())
+    assert refused(two_issuers, f"{deep}.{deep}.x").status == 401
+    assert refused(two_issuers, f"{header}.{deep}.x").status == 401
+
+
+def test_a_jwks_entry_that_cannot_be_used_does_not_discard_the_good_keys(idp):
+    good = idp.jwk()
+    validator = validator_for(idp, jwks_uri=idp.issuer + "/keys")
+    validator._jwks[idp.issuer]._fetch = lambda url, timeout: {"keys": ["not-a-key", {**good, "kid": ["odd"]}, good]}
+    assert validator.validate(idp.token()).subject == "alice"
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+def test_a_time_claim_that_is_not_a_json_number_is_refused(idp, validator, claim):
+    now = int(time.time())
+    value = {"exp": str(now + 600), "iat": str(now), "nbf": str(now)}[claim]
+    assert refused(validator, idp.token(**{claim: value})).status == 401
