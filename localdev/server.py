@@ -100,9 +100,18 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = idp.handle(self.command, url.path[len(DEV_IDP_PREFIX):], body)
             self._send(status, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(payload).encode())
             return
-        request = HttpRequest(method=self.command, path=url.path, headers=dict(self.headers.items()),
+        request = HttpRequest(method=self.command, path=url.path, headers=_joined(self.headers),
                               query=dict(parse_qsl(url.query, keep_blank_values=True)), body=body)
         response = self.server_ref.service.handle(request)
         self._send(response.status, response.headers, response.body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+
+
+def _joined(headers) -> dict[str, str]:
+    """Repeated headers joined with ", ", as API Gateway and the Functions host deliver them (RFC 9110 §5.3)."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out

@@ -79,21 +79,22 @@ def authorize(config: Config, principal: Principal, store_id: str, path: str, ac
 
 
 def visible_grants(config: Config, principal: Principal) -> list[dict]:
-    """What the caller may ask for, per store (``GET /api/v1/stores``)."""
+    """What the caller may ask for, per store (``GET /api/v1/stores``): per prefix, each access level
+    with the longest TTL it may have; an entry that another covers (higher access, TTL as long) is left out."""
     out = []
     for store_id, store in config.stores.items():
-        entries = {}
-        for rule, prefix in effective_rules(config, principal, store_id):
-            cur = entries.get(prefix)
-            if cur is None or levels.rank(rule.access) > levels.rank(cur["access"]):
-                entries[prefix] = {"prefix": prefix, "access": rule.access,
-                                   "max_ttl_seconds": min(rule.max_ttl_seconds, store.ttl_max)}
-        if entries:
+        offers = {(prefix, rule.access, min(rule.max_ttl_seconds, store.ttl_max))
+                  for rule, prefix in effective_rules(config, principal, store_id)}
+        kept = [(p, a, t) for p, a, t in offers
+                if not any(p2 == p and (a2, t2) != (a, t) and levels.rank(a2) >= levels.rank(a) and t2 >= t
+                           for p2, a2, t2 in offers)]
+        if kept:
             out.append({
                 "store": store_id,
                 "kind": store.kind,
                 "description": store.description,
-                "grants": sorted(entries.values(), key=lambda e: e["prefix"]),
+                "grants": [{"prefix": p, "access": a, "max_ttl_seconds": t}
+                           for p, a, t in sorted(kept, key=lambda e: (e[0], levels.rank(e[1])))],
             })
     return out
 

@@ -23,7 +23,7 @@ MODE_ENV = "TVS_MODE"
 DEV_ISSUER = "http://127.0.0.1:7071/dev-idp"
 CLAIM_PROFILES = ("generic", "entra", "cognito", "keycloak")
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
-STORE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+STORE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 PLACEHOLDERS = ("sub", "oid", "tid", "preferred_username", "email")
 
 

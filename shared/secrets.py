@@ -54,8 +54,6 @@ class SecretResolver:
             value = self._fetch(ref)
             if "json_key" in ref:
                 value = str(json.loads(value)[ref["json_key"]])
-        except Problem:
-            raise
         except Exception as exc:  # noqa: BLE001 - a missing file, a missing json_key, an AWS error: never a 500
             kind = next(k for k in KINDS if k in ref)
             log.error("secret reference %s:%s cannot be resolved (%s)", kind, ref[kind], type(exc).__name__)
@@ -67,10 +65,7 @@ class SecretResolver:
 
     def _fetch(self, ref: Mapping) -> str:
         if "env" in ref:
-            try:
-                return self._environ[ref["env"]]
-            except KeyError:
-                raise unavailable(f"secret reference env:{ref['env']} is not set in the environment", slug="secret-missing") from None
+            return self._environ[ref["env"]]  # a KeyError is logged by resolve(), never shown to the caller
         if "file" in ref:
             with open(ref["file"], encoding="utf-8") as fh:
                 return fh.read().strip()

@@ -59,3 +59,10 @@ def test_the_dev_idp_answers_400_to_a_token_request_it_cannot_mint(local, body):
     out = exchange(local, b"POST /dev-idp/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
                    % len(body) + body)
     assert out.startswith(b"HTTP/1.1 400 ")
+
+
+def test_repeated_authorization_headers_are_joined_and_refused_not_silently_one_picked(local):
+    tok = local.idp.mint("alice", ["g"])["access_token"]
+    out = exchange(local, b"GET /api/v1/stores HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                   b"Authorization: Bearer garbage\r\nAuthorization: Bearer " + tok.encode() + b"\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 401")

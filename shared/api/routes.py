@@ -96,9 +96,9 @@ def create_signed_url(ctx: RequestContext):
 
 # "<kind>.<store>.<id>": credential ids of revocable kinds name the store that can take them back.
 SELF_ROUTING_ID = re.compile(r"^[a-z0-9-]{1,20}\.([a-z0-9][a-z0-9-]{0,62})\.[A-Za-z0-9-]{1,64}\Z")
-# Ids of non-revocable kinds, and the provider that hands them out (None: any):
-# an STS session's access key id; shared.providers.base.fingerprint ("<prefix>-<24 hex>", e.g. a SAS).
-NON_REVOCABLE_IDS = ((re.compile(r"^ASIA[A-Z0-9]{16}\Z"), "aws-s3"), (re.compile(r"^[a-z0-9]{1,16}-[0-9a-f]{24}\Z"), None))
+# Ids of non-revocable kinds, and the provider that hands them out: an STS session's access key id;
+# a SAS's fingerprint (shared.providers.base.fingerprint with the prefix "sas").
+NON_REVOCABLE_IDS = ((re.compile(r"^ASIA[A-Z0-9]{16}\Z"), "aws-s3"), (re.compile(r"^sas-[0-9a-f]{24}\Z"), "azure-blob"))
 
 
 def _non_revocable_vendor(svc, credential_id: str):
@@ -106,7 +106,7 @@ def _non_revocable_vendor(svc, credential_id: str):
         if pattern.match(credential_id):
             for store_id in svc.config.stores:
                 vendor = svc.vendor(store_id)
-                if not vendor.revocable and provider in (None, vendor.provider):
+                if not vendor.revocable and vendor.provider == provider:
                     return vendor
     return None
 

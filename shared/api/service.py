@@ -113,7 +113,8 @@ class VendingService:
         for route in self.routes:
             m = route.pattern.match(request.path)
             if m:
-                if route.method == request.method or (request.method == "HEAD" and route.method == "GET"):
+                # HEAD only where answering it costs nothing: a HEAD that minted a credential it never returns would be waste.
+                if route.method == request.method or (request.method == "HEAD" and route.method == "GET" and not route.auth):
                     return route, m.groupdict()
                 allowed.append(route.method)
         if allowed:

@@ -261,3 +261,10 @@ def test_a_request_id_with_a_trailing_newline_is_replaced_not_echoed(setup):
 def test_a_path_with_a_trailing_newline_matches_no_route(setup):
     service, _, _ = setup
     assert_problem(call(service, "GET", "/api/v1/health\n"), 404, "not-found")
+
+
+def test_head_is_answered_on_open_routes_only(setup):
+    service, vendor, tok = setup
+    assert call(service, "HEAD", "/api/v1/health").status == 200
+    resp = call(service, "HEAD", "/api/v1/stores", token=tok)
+    assert resp.status == 405 and resp.headers["Allow"] == "GET"

@@ -87,3 +87,14 @@ def test_visible_grants_list_the_callers_prefixes_per_store(config):
         {"prefix": "users/bob/", "access": "delete", "max_ttl_seconds": 900},
     ]
     assert listing["hr"] == [{"prefix": "users/bob/", "access": "delete", "max_ttl_seconds": 900}]
+
+
+def test_visible_grants_keep_a_longer_lived_lower_level_beside_a_shorter_higher_one():
+    doc = dict(CONFIG, grants=[
+        {"match": {"groups": ["g"]}, "stores": ["hr"], "prefix": "p/", "access": "read", "max_ttl_seconds": 3600},
+        {"match": {"groups": ["g"]}, "stores": ["hr"], "prefix": "p/", "access": "write", "max_ttl_seconds": 900},
+        {"match": {"groups": ["g"]}, "stores": ["hr"], "prefix": "p/", "access": "list", "max_ttl_seconds": 600},
+    ])
+    [listing] = visible_grants(parse_config(doc), who(groups=["g"]))
+    assert listing["grants"] == [{"prefix": "p/", "access": "read", "max_ttl_seconds": 3600},
+                                 {"prefix": "p/", "access": "write", "max_ttl_seconds": 900}]

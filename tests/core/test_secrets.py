@@ -17,3 +17,10 @@ def test_an_unresolvable_secret_reference_is_a_503_without_the_secret(ref, envir
     with pytest.raises(Problem) as err:
         SecretResolver(environ).resolve(ref)
     assert err.value.status == 503 and "hunter2" not in err.value.detail
+
+
+def test_a_missing_environment_variable_is_named_in_the_log_not_in_the_answer(caplog):
+    with pytest.raises(Problem) as err:
+        SecretResolver({}).resolve({"env": "TVS_PARTNER_KEY"})
+    assert err.value.status == 503 and "TVS_PARTNER_KEY" not in err.value.detail
+    assert "TVS_PARTNER_KEY" in caplog.text
