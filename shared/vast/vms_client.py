@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -289,4 +289,6 @@ def _listed(item: dict) -> ListedKey:
             when = datetime.fromisoformat(created.replace("Z", "+00:00"))
         except ValueError:
             when = None
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)  # VMS times are UTC; a naive one must still compare
     return ListedKey(str(item["access_key"]), when, bool(item.get("enabled", True)))
