@@ -108,6 +108,10 @@ def _process(lifecycle: KeyLifecycle, run: _Run, record: KeyRecord) -> frozenset
     except LedgerUnavailable as exc:
         log.warning("store %s: ledger error on one record (%s)", lifecycle.store_id, exc)
         return frozenset({FAILED_NOW})
+    except Exception as exc:  # a bug on one record must not stop the run (the record stays due)
+        log.error("store %s: record %s could not be processed (%s)", lifecycle.store_id, record.credential_id,
+                  type(exc).__name__)
+        return frozenset({FAILED_NOW})
     _audit(outcome)
     return outcome.tags
 
