@@ -106,6 +106,14 @@ class VmsClient:
         self._ssl = self._ssl_context(verify_tls, ca_bundle) if self._https else None
         self._local = threading.local()
 
+    def longest_call_seconds(self) -> float:
+        """The longest one retried call (list, delete) may take: every attempt connecting and then
+        waiting the read timeout, plus the longest backoff between attempts. A caller with a
+        deadline (the sweep) stops starting work this long before it."""
+        attempts = self.retries + 1
+        sleeps = sum(self.backoff * 2 ** a * 1.5 for a in range(attempts - 1))
+        return attempts * (self.connect_timeout + self.timeout) + sleeps
+
     def _ssl_context(self, verify: bool, ca_bundle: str | None) -> ssl.SSLContext:
         if verify:
             return ssl.create_default_context(cafile=ca_bundle)

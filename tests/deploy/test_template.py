@@ -155,6 +155,17 @@ def test_the_sweep_may_run_longer_than_its_safety_margin(template):
     assert template["Resources"]["SweepFunction"]["Properties"]["Timeout"] > 2 * sweep.SAFETY_MARGIN_SECONDS
 
 
+def test_the_sweep_takes_records_for_most_of_its_run_with_the_default_vms_timeouts(template):
+    from shared.providers.vast_s3 import sweep_reserve_seconds
+    from shared.vast.vms_client import VmsClient
+
+    sweep = importlib.import_module("lambda.sweep")
+    default = VmsClient("https://vms.example", auth=("api-token", "t"), timeout=10, retries=2)  # the store defaults
+    reserve = sweep_reserve_seconds(default)
+    budget = template["Resources"]["SweepFunction"]["Properties"]["Timeout"] - sweep.SAFETY_MARGIN_SECONDS
+    assert budget > 2 * reserve
+
+
 def test_the_outputs_give_the_api_url(template):
     assert template["Outputs"]["ApiUrl"]["Value"] == {
         "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/v1"}

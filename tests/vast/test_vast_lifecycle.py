@@ -224,3 +224,15 @@ def test_an_unexpected_error_on_one_record_does_not_stop_the_sweep(service, idp,
     assert ledger_of(service).get(broken).state == ACTIVE  # still due: the next run tries again
     monkeypatch.setattr(life, "revoke", revoke)
     assert service.sweep(10)["revoked"] == 1 and sim.all_keys() == []
+
+
+def test_the_sweep_reserves_a_reconciles_whole_vms_call_chain(idp, sim, certs, ledger_config, monkeypatch):
+    # Defaults: timeout 10 s, 2 retries, 3 s to connect. A reconcile lists then deletes: each call may
+    # take (retries + 1) x (connect + read timeout) plus the backoff between attempts.
+    service = vast_service(idp, sim, certs, ledger_config, timeout_seconds=10, retries=2)
+    seen = {}
+    from shared.vast import sweep as vast_sweep
+
+    monkeypatch.setattr(vast_sweep, "sweep_store", lambda life, budget, settings: seen.setdefault("s", settings) and {})
+    service.vendor("vast").sweep(290)
+    assert seen["s"].reserve_seconds >= 2 * 3 * (3 + 10)
