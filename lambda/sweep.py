@@ -1,7 +1,10 @@
 """The scheduled sweep (EventBridge Scheduler, every five minutes): SAM handler ``lambda/sweep.handler``.
 
 The budget is the invocation's remaining time less a margin, so a run ends on its own before the
-function times out and the next run resumes where it stopped. An invalid configuration raises:
+function times out and the next run resumes where it stopped. The sweep itself stops taking records
+the longest VMS call chain of one record before the end of its budget (the VAST vendor computes it
+from the store's timeouts and retries), so the margin only covers what follows the last record:
+counting what is left, the summary, the metrics. An invalid configuration raises:
 the scheduler retries, then sends the event to the dead-letter queue.
 """
 from __future__ import annotations

@@ -212,15 +212,20 @@ class VastS3Vendor(Vendor):
         from ..vast.sweep import SweepSettings, sweep_store
 
         sw = self.store.options["sweep"]
-        o = self.store.options
-        settings = SweepSettings(page_size=sw["page_size"], concurrency=sw["concurrency"], breaker=sw["breaker"],
-                                 reserve_seconds=o["timeout_seconds"] * (o["retries"] + 1) + 1)
         try:
             lifecycle = self.lifecycle()
         except (LedgerUnavailable, Problem) as exc:  # ledger or a secret missing: nothing lost, say so loudly
             log.error("store %s: no sweep, %s", self.store.id, exc)
             return {"revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0, "error": "store-unavailable"}
+        settings = SweepSettings(page_size=sw["page_size"], concurrency=sw["concurrency"], breaker=sw["breaker"],
+                                 reserve_seconds=sweep_reserve_seconds(lifecycle.vms))
         return sweep_store(lifecycle, budget_seconds, settings)
+
+
+def sweep_reserve_seconds(vms) -> float:
+    """The longest one record of the sweep takes: a reconcile lists the user's keys, then deletes one
+    (two VMS calls at their worst), and a second for the ledger writes."""
+    return 2 * vms.longest_call_seconds() + 1
 
 
 VENDOR = VastS3Vendor

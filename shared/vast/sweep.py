@@ -6,8 +6,8 @@ Guarantees (docs/vast.md):
   before its VMS call, so overlapping sweeps delete each key once;
 - nothing is dropped before VMS confirms: a failed delete keeps its record (REVOKING, attempts,
   next attempt with backoff); a 404 counts as deleted;
-- bounded: stops taking new records when ``budget_seconds`` (less one VMS call chain, so the
-  run ends inside its budget) is spent, or after a run of
+- bounded: stops taking new records when ``budget_seconds`` (less ``reserve_seconds``, the
+  longest one record can take, so the run ends inside its budget) is spent, or after a run of
   consecutive VMS failures (VMS is down: the rest waits for the next run); what it did not reach
   is simply still due, so the next run resumes;
 - memory is bounded by one page of records (streamed from the ledger's due index);
@@ -36,7 +36,7 @@ class SweepSettings:
     concurrency: int = 4
     breaker: int = 5  # consecutive VMS failures after which this run stops calling VMS
     purge_batch: int = 100
-    reserve_seconds: float = 0.0  # the longest VMS call chain: no new record is taken this close to the end
+    reserve_seconds: float = 0.0  # the longest one record takes: no new record is taken this close to the end
 
 
 class _Run:
@@ -107,6 +107,10 @@ def _process(lifecycle: KeyLifecycle, run: _Run, record: KeyRecord) -> frozenset
         return frozenset({SKIPPED})  # another sweep or a request holds it
     except LedgerUnavailable as exc:
         log.warning("store %s: ledger error on one record (%s)", lifecycle.store_id, exc)
+        return frozenset({FAILED_NOW})
+    except Exception as exc:  # a bug on one record must not stop the run (the record stays due)
+        log.error("store %s: record %s could not be processed (%s)", lifecycle.store_id, record.credential_id,
+                  type(exc).__name__)
         return frozenset({FAILED_NOW})
     _audit(outcome)
     return outcome.tags

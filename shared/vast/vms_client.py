@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -105,6 +105,14 @@ class VmsClient:
         self.retries, self.page_size, self.backoff = retries, page_size, backoff
         self._ssl = self._ssl_context(verify_tls, ca_bundle) if self._https else None
         self._local = threading.local()
+
+    def longest_call_seconds(self) -> float:
+        """The longest one retried call (list, delete) may take: every attempt connecting and then
+        waiting the read timeout, plus the longest backoff between attempts. A caller with a
+        deadline (the sweep) stops starting work this long before it."""
+        attempts = self.retries + 1
+        sleeps = sum(self.backoff * 2 ** a * 1.5 for a in range(attempts - 1))
+        return attempts * (self.connect_timeout + self.timeout) + sleeps
 
     def _ssl_context(self, verify: bool, ca_bundle: str | None) -> ssl.SSLContext:
         if verify:
@@ -289,4 +297,6 @@ def _listed(item: dict) -> ListedKey:
             when = datetime.fromisoformat(created.replace("Z", "+00:00"))
         except ValueError:
             when = None
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)  # VMS times are UTC; a naive one must still compare
     return ListedKey(str(item["access_key"]), when, bool(item.get("enabled", True)))

@@ -137,9 +137,15 @@ def test_no_inline_statement_grants_a_wildcard(template):
 
 
 def test_dynamodb_access_is_the_ledger_table_only(template):
-    for function in _functions(template).values():
-        crud = [p["DynamoDBCrudPolicy"] for p in function["Properties"]["Policies"] if "DynamoDBCrudPolicy" in p]
-        assert crud == [{"TableName": {"Ref": "LedgerTable"}}]
+    table = {"Fn::GetAtt": ["LedgerTable", "Arn"]}
+    indexes = [{"Fn::Sub": f"${{LedgerTable.Arn}}/index/{index['IndexName']}"}
+               for index in TABLE_SCHEMA["GlobalSecondaryIndexes"]]
+    for name, function in _functions(template).items():
+        assert not [p for p in function["Properties"]["Policies"] if "DynamoDBCrudPolicy" in p], name
+        ledger = [s for s in _statements(function) if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
+        # What the ledger code calls: GetItem (get), PutItem (create, conditional replace), Query (the indexes).
+        assert [(sorted(s["Action"]), s["Resource"]) for s in ledger] == [
+            (["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"], [table, *indexes])], name
 
 
 def test_the_sweep_runs_every_five_minutes_with_retries_and_a_dead_letter_queue(template):
@@ -153,6 +159,17 @@ def test_the_sweep_runs_every_five_minutes_with_retries_and_a_dead_letter_queue(
 def test_the_sweep_may_run_longer_than_its_safety_margin(template):
     sweep = importlib.import_module("lambda.sweep")
     assert template["Resources"]["SweepFunction"]["Properties"]["Timeout"] > 2 * sweep.SAFETY_MARGIN_SECONDS
+
+
+def test_the_sweep_takes_records_for_most_of_its_run_with_the_default_vms_timeouts(template):
+    from shared.providers.vast_s3 import sweep_reserve_seconds
+    from shared.vast.vms_client import VmsClient
+
+    sweep = importlib.import_module("lambda.sweep")
+    default = VmsClient("https://vms.example", auth=("api-token", "t"), timeout=10, retries=2)  # the store defaults
+    reserve = sweep_reserve_seconds(default)
+    budget = template["Resources"]["SweepFunction"]["Properties"]["Timeout"] - sweep.SAFETY_MARGIN_SECONDS
+    assert budget > 2 * reserve
 
 
 def test_the_outputs_give_the_api_url(template):

@@ -203,3 +203,36 @@ def test_the_sweep_writes_one_audit_record_per_key(service, idp, sim, clock, cap
     per_key = [r.getMessage() for r in caplog.records if '"event":"sweep"' in r.getMessage() and "credential_id" in r.getMessage()]
     assert len(per_key) == 2 and all(any(cid in line for line in per_key) for cid in ids)
     assert all('"outcome":"revoked"' in line for line in per_key)
+
+
+def test_an_unexpected_error_on_one_record_does_not_stop_the_sweep(service, idp, sim, clock, monkeypatch):
+    broken = vend(service, idp, "alice").json()["credential_id"]
+    fine = vend(service, idp, "bob").json()["credential_id"]
+    clock.advance(3600)
+    life = service.vendor("vast").lifecycle()
+    revoke = life.revoke
+
+    def flaky(record, reason):
+        if record.credential_id == broken:
+            raise RuntimeError("a bug in one record's processing")
+        return revoke(record, reason)
+
+    monkeypatch.setattr(life, "revoke", flaky)
+    summary = service.sweep(10)
+    assert (summary["revoked"], summary["failed"]) == (1, 1)
+    assert ledger_of(service).get(fine).state == REVOKED
+    assert ledger_of(service).get(broken).state == ACTIVE  # still due: the next run tries again
+    monkeypatch.setattr(life, "revoke", revoke)
+    assert service.sweep(10)["revoked"] == 1 and sim.all_keys() == []
+
+
+def test_the_sweep_reserves_a_reconciles_whole_vms_call_chain(idp, sim, certs, ledger_config, monkeypatch):
+    # Defaults: timeout 10 s, 2 retries, 3 s to connect. A reconcile lists then deletes: each call may
+    # take (retries + 1) x (connect + read timeout) plus the backoff between attempts.
+    service = vast_service(idp, sim, certs, ledger_config, timeout_seconds=10, retries=2)
+    seen = {}
+    from shared.vast import sweep as vast_sweep
+
+    monkeypatch.setattr(vast_sweep, "sweep_store", lambda life, budget, settings: seen.setdefault("s", settings) and {})
+    service.vendor("vast").sweep(290)
+    assert seen["s"].reserve_seconds >= 2 * 3 * (3 + 10)

@@ -109,3 +109,12 @@ def test_vms_unreachable_during_reconciliation_keeps_the_record_and_backs_off(li
     life.reconcile(record)
     stored = life.ledger.get(record.credential_id)
     assert stored.state == PENDING and stored.attempts == 1 and stored.due_at > int(clock().timestamp())
+
+
+def test_a_creation_time_without_a_zone_is_read_as_utc(life, sim, clock):
+    record = pending(life, clock)
+    key = sim.add_key(1001)["access_key"]  # what the lost create made, stamped without a zone
+    sim.store._keys[key].creation_time = clock().replace(tzinfo=None).isoformat()
+    outcome = life.reconcile(record)
+    assert {RECONCILED, REVOKED_NOW} <= outcome.tags
+    assert sim.keys_of_local_user(1001) == []
