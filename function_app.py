@@ -35,7 +35,17 @@ ROUTES = (
     ("not_a_route", "{*path}", ALL_METHODS),
 )
 SWEEP_SCHEDULE = "0 */5 * * * *"  # NCRONTAB, every five minutes
-SWEEP_BUDGET_SECONDS = float(os.environ.get("TVS_SWEEP_BUDGET_SECONDS", "240"))  # < host.json functionTimeout
+def _sweep_budget(raw: str | None, default: float = 240.0, ceiling: float = 280.0) -> float:
+    """The timer's budget in seconds; a bad value falls back to the default instead of breaking every route.
+    Clamped below host.json's 5-minute functionTimeout."""
+    try:
+        value = float(raw) if raw is not None else default
+    except ValueError:
+        value = default
+    return min(max(value, 0.0), ceiling) if value == value else default  # value != value: NaN
+
+
+SWEEP_BUDGET_SECONDS = _sweep_budget(os.environ.get("TVS_SWEEP_BUDGET_SECONDS"))
 
 
 def core_request(req: func.HttpRequest, context: func.Context | None) -> HttpRequest:

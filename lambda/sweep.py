@@ -25,9 +25,12 @@ def budget_seconds(context) -> float:
 @metrics.log_metrics
 def handler(event: dict, context) -> dict:
     metrics.add_metric(name="SweepRuns", unit=MetricUnit.Count, value=1)
-    summary = adapter.sweep(budget_seconds(context))
+    summary = adapter.sweep(budget_seconds(context), fail_on_errors=False)
     for name in ("revoked", "failed", "reconciled", "remaining"):
         metrics.add_metric(name=f"Sweep{name.capitalize()}", unit=MetricUnit.Count, value=summary.get(name, 0))
+    metrics.add_metric(name="SweepErrors", unit=MetricUnit.Count, value=len(summary["errors"]))
+    if summary["errors"]:
+        raise adapter.SweepIncomplete(summary)  # the scheduler retries, then the dead-letter queue holds the event
     return summary
 
 

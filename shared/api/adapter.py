@@ -71,13 +71,25 @@ def serve(request: HttpRequest) -> HttpResponse:
     return service.handle(request)
 
 
-def sweep(budget_seconds: float) -> dict:
+class SweepIncomplete(RuntimeError):
+    """A store could not be swept at all (its ledger or VMS unreachable); the summary is attached."""
+
+    def __init__(self, summary: dict):
+        super().__init__("sweep incomplete: " + ", ".join(f"{e['store']}: {e['error']}" for e in summary["errors"]))
+        self.summary = summary
+
+
+def sweep(budget_seconds: float, *, fail_on_errors: bool = True) -> dict:
     """Run the scheduled sweep within ``budget_seconds``.
 
-    Raises :class:`ConfigError` on an invalid configuration: a failed scheduled run is what the
-    platform records, retries and alerts on.
+    Raises :class:`ConfigError` on an invalid configuration, and :class:`SweepIncomplete` when a
+    store could not be swept: a failed scheduled run is what the platform records, retries and
+    alerts on (the sweep is idempotent, so a retry is safe).
     """
-    return get_service().sweep(max(0.0, budget_seconds))
+    summary = get_service().sweep(max(0.0, budget_seconds))
+    if summary.get("errors") and fail_on_errors:
+        raise SweepIncomplete(summary)
+    return summary
 
 
 def request_id(headers: Mapping[str, str], platform_id: str | None) -> str | None:

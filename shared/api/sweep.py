@@ -11,7 +11,7 @@ from .. import audit
 
 def run_sweep(service, budget_seconds: float) -> dict:
     deadline = time.monotonic() + budget_seconds
-    summary = {"stores": 0, "revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0}
+    summary: dict = {"stores": 0, "revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0, "errors": []}
     for store_id in service.config.stores:
         vendor = service.vendor(store_id)
         if not vendor.revocable:
@@ -24,5 +24,8 @@ def run_sweep(service, budget_seconds: float) -> dict:
         result = vendor.sweep(left)
         for k in ("revoked", "failed", "reconciled", "remaining"):
             summary[k] += result.get(k, 0)
-    audit.record("sweep", "done", count=summary["revoked"], reason=str(summary))
+        if result.get("error"):
+            # A store that could not be swept at all (its ledger or VMS unreachable) must not look like a quiet run.
+            summary["errors"].append({"store": store_id, "error": result["error"]})
+    audit.record("sweep", "failed" if summary["errors"] else "done", count=summary["revoked"], reason=str(summary))
     return summary

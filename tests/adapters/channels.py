@@ -170,3 +170,13 @@ class LocalChannel:
             return Reply(resp.status, _lower(dict(resp.getheaders())), resp.read())
         finally:
             conn.close()
+
+
+class UnsweepableStore:
+    """A revocable store whose ledger cannot be reached."""
+
+    revocable = True
+    provider = "fake"
+
+    def sweep(self, budget_seconds):
+        return {"revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0, "error": "store-unavailable"}

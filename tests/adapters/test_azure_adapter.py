@@ -129,3 +129,21 @@ def test_the_azure_package_leaves_out_the_lambda_adapter_tooling_and_tests():
                if line.strip() and not line.startswith("#")}
     assert {"lambda/", "localdev/", "tests/", "template.yaml", "local.settings.json", ".venv/"} <= ignored
     assert not {"shared/", "function_app.py", "host.json", "requirements.txt"} & ignored
+
+
+@pytest.mark.parametrize("raw,expected", [(None, 240.0), ("120", 120.0), ("soon", 240.0), ("nan", 240.0),
+                                          ("-5", 0.0), ("9999", 280.0)])
+def test_the_timer_budget_setting_never_breaks_the_app_and_stays_below_the_function_timeout(raw, expected):
+    import function_app
+
+    assert function_app._sweep_budget(raw) == expected
+
+
+def test_a_store_that_cannot_be_swept_fails_the_timer_run(service):
+    import function_app
+    from shared.api.adapter import SweepIncomplete
+    from tests.adapters.channels import UnsweepableStore
+
+    service._vendors["s"] = UnsweepableStore()
+    with pytest.raises(SweepIncomplete):
+        function_app.sweep(None)

@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from shared.api import reset_service
-from tests.adapters.channels import FakeLambdaContext, LambdaChannel, http_api_event
+from tests.adapters.channels import FakeLambdaContext, UnsweepableStore, LambdaChannel, http_api_event
 from tests.support import token
 
 api = importlib.import_module("lambda.api")
@@ -119,7 +119,7 @@ def test_the_sweep_budget_is_never_negative():
 
 def test_the_scheduled_handler_runs_the_cores_sweep(service):
     summary = sweep.handler({"source": "aws.scheduler"}, FakeLambdaContext(remaining_ms=60_000))
-    assert summary == {"stores": 0, "revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0}
+    assert summary == {"stores": 0, "revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0, "errors": []}
 
 
 def test_the_scheduled_handler_fails_on_an_invalid_configuration(monkeypatch):
@@ -150,3 +150,13 @@ def test_base64_encoding_of_the_body_does_not_change_the_answer(service, idp):
     plain = LambdaChannel().send("POST", "/api/v1/credentials", headers, body, base64_body=False)
     encoded = LambdaChannel().send("POST", "/api/v1/credentials", headers, body, base64_body=True)
     assert (plain.status, plain.json()["detail"]) == (encoded.status, encoded.json()["detail"])
+
+
+
+def test_a_store_that_cannot_be_swept_fails_the_scheduled_run(service):
+    from shared.api.adapter import SweepIncomplete
+
+    service._vendors["s"] = UnsweepableStore()
+    with pytest.raises(SweepIncomplete) as err:
+        sweep.handler({"source": "aws.scheduler"}, FakeLambdaContext(remaining_ms=60_000))
+    assert err.value.summary["errors"] == [{"store": "s", "error": "store-unavailable"}]
