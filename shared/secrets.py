@@ -13,7 +13,7 @@ import os
 import threading
 from typing import Mapping
 
-from .errors import ConfigError, Problem, unavailable
+from .errors import ConfigError, unavailable
 
 log = logging.getLogger("tvs.secrets")
 KINDS = ("env", "file", "aws_secretsmanager", "aws_ssm")
