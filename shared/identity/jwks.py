@@ -42,31 +42,41 @@ class JwksCache:
         self._fetch = fetch
         self._clock = clock
         self._refresh = refresh_seconds
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the fields below; never held during a fetch
+        self._refreshing = threading.Lock()  # one fetch at a time
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None  # last success
         self._attempted_at: float | None = None  # last try, success or not
         self._jwks_uri = issuer.jwks_uri
 
     def key(self, kid: str | None) -> jwt.PyJWK:
-        """The verification key for ``kid`` or a Problem (401 unknown key, 503 IdP down and no keys)."""
+        """The verification key for ``kid`` or a Problem (401 unknown key, 503 IdP down and no keys).
+
+        Network fetches happen outside the cache lock and one at a time: while one request refreshes,
+        the others keep verifying with the keys at hand; only a cold cache makes them wait for it.
+        """
         now = self._clock()
         with self._lock:
             fresh = self._fetched_at is not None and now - self._fetched_at < self._refresh
-            if not fresh:
-                self._try_refresh(now)
+            have_keys = bool(self._keys)
+        if not fresh:
+            self._try_refresh(now, wait=not have_keys)
+        with self._lock:
             if self._fetched_at is not None and now - self._fetched_at > max(self.issuer.max_stale_seconds, self._refresh):
                 self._keys = {}  # last known good keys are too old to trust: 503 until the IdP is back
             found = self._lookup(kid)
-            if found is None and self._keys and self._cooled_down(now):
-                self._try_refresh(now)
+            retry = found is None and bool(self._keys) and self._cooled_down(now)
+        if retry:  # an unknown kid: the IdP may have rotated its keys
+            self._try_refresh(now, wait=True)
+            with self._lock:
                 found = self._lookup(kid)
-            if found is not None:
-                return found
+        if found is not None:
+            return found
+        with self._lock:
             if not self._keys:
                 raise unavailable("the identity provider's signing keys cannot be fetched", retry_after=30,
                                   slug="idp-unavailable")
-            raise invalid_token("the token is signed with an unknown key")
+        raise invalid_token("the token is signed with an unknown key")
 
     def _cooled_down(self, now: float) -> bool:
         return self._attempted_at is None or now - self._attempted_at >= self.issuer.refetch_cooldown_seconds
@@ -77,16 +87,23 @@ class JwksCache:
             return next(iter(self._keys.values())) if len(self._keys) == 1 else None
         return self._keys.get(kid)
 
-    def _try_refresh(self, now: float) -> None:
-        if not self._cooled_down(now):
-            return  # one try per cool-down, also while the IdP is down and nothing is cached
-        self._attempted_at = now
+    def _try_refresh(self, now: float, wait: bool) -> None:
+        if not self._refreshing.acquire(blocking=wait):
+            return  # another request is refreshing; this one goes on with the keys at hand
         try:
-            keys = self._download()
-        except Exception as exc:  # noqa: BLE001 - any failure of the IdP is handled the same way
-            log.warning("jwks fetch failed", extra={"issuer": self.issuer.issuer, "error": type(exc).__name__})
-            return
-        self._keys, self._fetched_at = keys, now
+            with self._lock:
+                if not self._cooled_down(now):
+                    return  # one try per cool-down, also while the IdP is down and nothing is cached
+                self._attempted_at = now
+            try:
+                keys = self._download()
+            except Exception as exc:  # noqa: BLE001 - any failure of the IdP is handled the same way
+                log.warning("jwks fetch failed", extra={"issuer": self.issuer.issuer, "error": type(exc).__name__})
+                return
+            with self._lock:
+                self._keys, self._fetched_at = keys, now
+        finally:
+            self._refreshing.release()
 
     def _download(self) -> dict[str, jwt.PyJWK]:
         timeout = self.issuer.http_timeout_seconds

@@ -112,7 +112,8 @@ class AzureBlobVendor(Vendor):
 
     def __init__(self, store, context):
         super().__init__(store, context)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the cached fields; never held during a network call
+        self._renewing = threading.Lock()  # one delegation-key request at a time
         self._account: tuple[str, str, str | None] | None = None  # (account_url, account_name, account_key)
         self._service_client = None
         self._delegation_key = None
@@ -120,18 +121,22 @@ class AzureBlobVendor(Vendor):
 
     # -- account and keys -------------------------------------------------------------------
     def _account_info(self) -> tuple[str, str, str | None]:
-        with self._lock:
-            if self._account is None:
-                o = self.store.options
-                if o["method"] == "account-key" and o.get("connection_string"):
-                    parts = parse_connection_string(self.context.secrets.resolve(o["connection_string"]))
-                    self._account = (parts["BlobEndpoint"].rstrip("/"), parts["AccountName"], parts["AccountKey"])
-                else:
-                    url = o["account_url"].rstrip("/")
-                    name = o["account_name"] or _account_name_from_url(url)
-                    key = self.context.secrets.resolve(o["account_key"]) if o["method"] == "account-key" else None
-                    self._account = (url, name, key)
-            return self._account
+        account = self._account
+        if account is None:
+            # Resolved outside the lock (a secret may live in a remote store); resolving twice is harmless.
+            o = self.store.options
+            if o["method"] == "account-key" and o.get("connection_string"):
+                parts = parse_connection_string(self.context.secrets.resolve(o["connection_string"]))
+                account = (parts["BlobEndpoint"].rstrip("/"), parts["AccountName"], parts["AccountKey"])
+            else:
+                url = o["account_url"].rstrip("/")
+                name = o["account_name"] or _account_name_from_url(url)
+                key = self.context.secrets.resolve(o["account_key"]) if o["method"] == "account-key" else None
+                account = (url, name, key)
+            with self._lock:
+                self._account = self._account or account
+                account = self._account
+        return account
 
     def _token_credential(self):
         o = self.store.options
@@ -150,12 +155,25 @@ class AzureBlobVendor(Vendor):
                 else identity.WorkloadIdentityCredential()
         return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True)
 
-    def _user_delegation_key(self, needed_until: datetime):
-        """The cached delegation key, renewed when it would not cover ``needed_until``."""
+    def _cached_delegation_key(self, needed_until: datetime):
         with self._lock:
-            now = self.context.clock()
             if self._delegation_key is not None and self._delegation_key_expiry >= needed_until + timedelta(minutes=5):
                 return self._delegation_key
+        return None
+
+    def _user_delegation_key(self, needed_until: datetime):
+        """The cached delegation key, renewed when it would not cover ``needed_until``.
+
+        One renewal at a time, outside the cache lock: requests the current key still covers never
+        wait for Azure AD.
+        """
+        key = self._cached_delegation_key(needed_until)
+        if key is not None:
+            return key
+        with self._renewing:
+            key = self._cached_delegation_key(needed_until)  # renewed by another request meanwhile
+            if key is not None:
+                return key
             from azure.core.exceptions import AzureError
             from azure.storage.blob import BlobServiceClient
 
@@ -164,6 +182,7 @@ class AzureBlobVendor(Vendor):
                 self._service_client = BlobServiceClient(self.store.options["account_url"],
                                                          credential=self._token_credential(),
                                                          connection_timeout=5, read_timeout=10, retry_total=2, **kwargs)
+            now = self.context.clock()
             life = max(timedelta(hours=self.store.options["delegation_key_hours"]), DELEGATION_KEY_MIN_LIFE)
             expiry = min(max(now + life, needed_until + timedelta(minutes=10)), now + USER_DELEGATION_MAX)
             try:
@@ -171,7 +190,8 @@ class AzureBlobVendor(Vendor):
             except AzureError as exc:
                 raise unavailable(f"Azure AD / storage did not hand out a user delegation key ({type(exc).__name__})",
                                   retry_after=10) from None
-            self._delegation_key, self._delegation_key_expiry = key, expiry
+            with self._lock:
+                self._delegation_key, self._delegation_key_expiry = key, expiry
             return key
 
     # -- SAS ----------------------------------------------------------------------------------
