@@ -260,14 +260,12 @@ class AwsS3Vendor(Vendor):
             keys = Keys(session.access_key_id, session.secret_access_key, session.session_token)
             expires_in = max(1, min(expires_in, int((session.expiration - now).total_seconds())))
             credential_id = session.access_key_id
-        client = CLIENTS.client("s3", o["region"], o["endpoint_url"], keys, o["ca_bundle"], o["path_style"],
-                                cache=self._minter is None)
         params = {"Bucket": o["bucket"], "Key": grant.path}
         headers = {}
         if method == "PUT" and content_type:
             params["ContentType"] = headers["Content-Type"] = content_type
-        url = client.generate_presigned_url(S3_OPERATIONS[method], Params=params, ExpiresIn=expires_in,
-                                            HttpMethod=method)
+        url = CLIENTS.presigned_url(o["region"], o["endpoint_url"], keys, S3_OPERATIONS[method], params, expires_in,
+                                    method, ca_bundle=o["ca_bundle"], path_style=o["path_style"])
         return SignedUrl(url=url, method=method, headers=headers, expires_at=now + timedelta(seconds=expires_in),
                          credential_id=credential_id or fingerprint(url, "s3url"))
 
