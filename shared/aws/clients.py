@@ -63,6 +63,7 @@ class ClientFactory:
         self._lock = threading.Lock()
         self._session = None
         self._clients: dict[tuple, Any] = {}
+        self._default_temporary: bool | None = None
 
     def _botocore_session(self):
         if self._session is None:
@@ -130,10 +131,20 @@ class ClientFactory:
                                       HttpMethod=http_method)
 
     def default_credentials_are_temporary(self) -> bool:
-        """True when the runtime's default credentials carry a session token (a role session)."""
-        with self._lock:
-            credentials = self._botocore_session().get_credentials()
-        return bool(credentials is not None and credentials.get_frozen_credentials().token)
+        """True when the runtime's default credentials carry a session token (a role session).
+
+        Looked up once. The lookup may call IMDS or the container credentials endpoint, so it runs
+        outside the lock (clients are built meanwhile); a failed lookup raises and is not kept.
+        """
+        if self._default_temporary is None:
+            with self._lock:
+                session = self._botocore_session()
+            credentials = session.get_credentials()
+            temporary = bool(credentials is not None and credentials.get_frozen_credentials().token)
+            with self._lock:
+                if self._default_temporary is None:
+                    self._default_temporary = temporary
+        return self._default_temporary
 
 
 CLIENTS = ClientFactory()
