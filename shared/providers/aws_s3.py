@@ -27,7 +27,7 @@ from ..authz import Grant
 from ..config import PLACEHOLDERS, Section
 from ..errors import ConfigError, Problem, bad_request
 from ..secrets import validate_ref
-from .base import IssuedCredential, SignedUrl, Vendor, fingerprint
+from .base import IssuedCredential, SignedUrl, Vendor, fingerprint, iso
 
 AUTH_METHODS = ("assume-role", "web-identity", "federation-token", "presign-only")
 _AUTH_FIELDS = {
@@ -236,12 +236,29 @@ class AwsS3Vendor(Vendor):
             return formats.container_credentials(session)
         if fmt == "console":
             o = self.store.options
+            if formats.console_needs_fresh_session(session, self.context.clock()):
+                credential = self._fresh_for_console(grant)
+                session = credential.extra["session"]
             url = formats.console_url(session, region=o["region"], bucket=o["bucket"], path=grant.path,
                                       now=self.context.clock(), issuer=o["console_issuer"])
             body = credential.body(grant.store.id, grant.access)
             return {k: body[k] for k in ("credential_id", "store", "provider", "scope", "access", "issued_at",
                                          "expires_at")} | {"console_url": url}
         return super().render(fmt, credential, grant)
+
+    def _fresh_for_console(self, grant: Grant) -> IssuedCredential:
+        """A new session for a console link: the cached one has less left than a console session lasts.
+
+        Audited here, because the request's own record names the cached session it was handed.
+        """
+        from .. import audit
+
+        credential = self.issue(grant)
+        audit.record("issue", "issued", principal=grant.principal, store=self.store.id, provider=self.provider,
+                     scope=credential.scope, access=grant.access, ttl_seconds=grant.ttl_seconds,
+                     expires_at=iso(credential.expires_at), credential_id=credential.credential_id, cached=False,
+                     format="console", reason="console-needs-a-longer-session")
+        return credential
 
     def sign_url(self, grant: Grant, method: str, content_type: str | None) -> SignedUrl:
         from ..aws.clients import CLIENTS, Keys
