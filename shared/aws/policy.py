@@ -61,18 +61,33 @@ class UnsafePolicyInput(ValueError):
     """A bucket, path or key ARN that would mean more than itself inside a policy."""
 
 
+# Region name prefix -> (ARN partition, DNS suffix), as in botocore's endpoints data; anything else is "aws".
+_PARTITIONS = (
+    ("cn-", "aws-cn", "amazonaws.com.cn"),
+    ("us-gov-", "aws-us-gov", "amazonaws.com"),
+    ("us-iso-", "aws-iso", "c2s.ic.gov"),
+    ("us-isob-", "aws-iso-b", "sc2s.sgov.gov"),
+    ("us-isof-", "aws-iso-f", "csp.hci.ic.gov"),
+    ("eu-isoe-", "aws-iso-e", "cloud.adc-e.uk"),
+    ("eusc-", "aws-eusc", "amazonaws.eu"),
+)
+
+
+def _partition(region: str) -> tuple[str, str]:
+    for prefix, partition, dns_suffix in _PARTITIONS:
+        if region.startswith(prefix):
+            return partition, dns_suffix
+    return "aws", "amazonaws.com"
+
+
 def partition_of(region: str) -> str:
-    """The ARN partition of an AWS region (``aws``, ``aws-cn``, ``aws-us-gov``)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The ARN partition of an AWS region (``aws``, ``aws-cn``, ``aws-us-gov``, ``aws-iso``, …)."""
+    return _partition(region)[0]
 
 
 def s3_service_host(region: str) -> str:
-    """``s3.<region>.amazonaws.com`` (``.com.cn`` in China): the value of ``kms:ViaService``."""
-    return f"s3.{region}.amazonaws.com" + (".cn" if partition_of(region) == "aws-cn" else "")
+    """``s3.<region>.<the partition's DNS suffix>``: the value of ``kms:ViaService``."""
+    return f"s3.{region}.{_partition(region)[1]}"
 
 
 def _literal(text: str, what: str) -> str:

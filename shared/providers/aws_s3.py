@@ -174,12 +174,15 @@ class AwsS3Vendor(Vendor):
 
     def __init__(self, store, context):
         super().__init__(store, context)
+        from ..aws.formats import FEDERATION_ENDPOINTS
+        from ..aws.policy import partition_of
         from ..aws.sessions import MINTERS
 
         o = store.options
         method = o["auth"]["method"]
         self._minter = MINTERS[method](o, context.secrets) if method in MINTERS else None
-        if o["endpoint_url"]:  # an S3-compatible store has no AWS console
+        # An S3-compatible store has no AWS console; nor has a partition whose sign-in endpoint is not known.
+        if o["endpoint_url"] or partition_of(o["region"]) not in FEDERATION_ENDPOINTS:
             self.formats = self.formats - {"console"}
 
     def _policy(self, path: str, access: str):

@@ -106,6 +106,14 @@ def test_console_is_not_offered_for_an_s3_compatible_endpoint(service, idp):
     assert problem["type"].endswith("/bad-format")
 
 
+def test_console_is_not_offered_in_a_partition_without_a_known_federation_endpoint(moto, idp):
+    iso = store_block(moto, region="us-iso-east-1")
+    del iso["endpoint_url"]
+    svc = make_service(moto, idp, {"iso": iso})
+    problem = vend(svc, idp, ("team-a",), store="iso", path="team-a/", access="read", format="console", status=400)
+    assert problem["type"].endswith("/bad-format")
+
+
 def test_console_link_opens_one_object_in_the_object_view(service, idp, federation):
     body = vend(service, idp, ("readers",), store="aws", path="team-a/seed.txt", access="read", format="console")
     destination = parse_qs(urlsplit(body["console_url"]).query)["Destination"][0]

@@ -105,6 +105,22 @@ def test_policies_in_other_partitions_name_that_partition():
     assert "arn:aws-cn:s3:::demo/a/*" in policy.text and "arn:aws:s3" not in policy.text
 
 
+@pytest.mark.parametrize("region, partition, s3_host", [
+    ("us-iso-east-1", "aws-iso", "s3.us-iso-east-1.c2s.ic.gov"),
+    ("us-isob-east-1", "aws-iso-b", "s3.us-isob-east-1.sc2s.sgov.gov"),
+    ("us-isof-south-1", "aws-iso-f", "s3.us-isof-south-1.csp.hci.ic.gov"),
+    ("eu-isoe-west-1", "aws-iso-e", "s3.eu-isoe-west-1.cloud.adc-e.uk"),
+    ("eusc-de-east-1", "aws-eusc", "s3.eusc-de-east-1.amazonaws.eu"),
+    ("us-gov-west-1", "aws-us-gov", "s3.us-gov-west-1.amazonaws.com"),
+])
+def test_policies_in_isolated_and_sovereign_partitions_name_that_partition(region, partition, s3_host):
+    key = f"arn:{partition}:kms:{region}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    document = session_policy("demo", "a/", "write", region=region, kms_key_arn=key).document
+    resources = [st["Resource"] for st in document["Statement"]]
+    assert resources == [f"arn:{partition}:s3:::demo", f"arn:{partition}:s3:::demo/a/*", key]
+    assert document["Statement"][-1]["Condition"]["StringEquals"]["kms:ViaService"] == s3_host
+
+
 # -- the checker itself must be able to fail -------------------------------------------------------
 def test_checker_reports_a_policy_that_reaches_a_sibling_prefix():
     broad = {"Version": "2012-10-17", "Statement": [
