@@ -61,6 +61,15 @@ def test_generated_policy_allows_exactly_its_grant(name):
     assert violations(generate(case).document, grant) == []
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_an_s3_prefix_condition_guards_only_actions_whose_requests_carry_s3_prefix(name):
+    # Elsewhere the key is missing, the condition never matches, and the action is dead weight.
+    for statement in generate(CASES[name]).document["Statement"]:
+        if "s3:prefix" in json.dumps(statement.get("Condition", {})):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert set(actions) <= policy_checker.PREFIX_KEYED_ACTIONS
+
+
 def test_list_on_a_single_object_denies_everything():
     policy = generate(dict(path="team-a/report.csv", access="list"))
     assert policy.denies_all
