@@ -30,6 +30,16 @@ FEDERATION_ENDPOINTS = {"aws": "https://signin.aws.amazon.com/federation",
 CONSOLES = {"aws": "https://console.aws.amazon.com", "aws-us-gov": "https://console.amazonaws-us-gov.com",
             "aws-cn": "https://console.amazonaws.cn"}
 CONSOLE_MIN_SECONDS, CONSOLE_MAX_SECONDS = 900, 43_200
+# A console session lasts at least CONSOLE_MIN_SECONDS, so an assumed-role session with less left
+# (one reused from the credential cache) would end before the console session it opens: the console
+# then gets a session of its own. The margin keeps a session minted for this very request (which has
+# the STS round trip less than 900 s left) from being minted twice.
+CONSOLE_FRESH_SESSION_MARGIN = 30
+
+
+def console_needs_fresh_session(s: StsSession, now: datetime) -> bool:
+    """True when a console session opened with ``s`` would outlast ``s`` by more than the margin."""
+    return s.kind == "assumed-role" and (s.expiration - now).total_seconds() < CONSOLE_MIN_SECONDS - CONSOLE_FRESH_SESSION_MARGIN
 
 
 def native_credentials(s: StsSession, *, region: str, endpoint_url: str | None, bucket: str, path_style: bool) -> dict:

@@ -6,7 +6,9 @@ makes a credential exactly as broad as its grant:
 - ``list``   s3:ListBucket on the bucket, with an ``s3:prefix`` condition for a prefix grant;
 - ``read``   + s3:GetObject, s3:GetObjectVersion on the granted objects;
 - ``write``  + s3:PutObject, s3:AbortMultipartUpload, s3:ListMultipartUploadParts, and
-  s3:ListBucketMultipartUploads under the same prefix condition;
+  s3:ListBucketMultipartUploads for the whole bucket only: its requests carry no ``s3:prefix``
+  key (Service Authorization Reference for Amazon S3), so no condition can keep it to a prefix and
+  it would show every upload in the bucket;
 - ``delete`` + s3:DeleteObject, s3:DeleteObjectVersion.
 
 A prefix grant covers ``arn:…:bucket/<prefix>*``; the ``*`` is ours, appended to a prefix that
@@ -41,6 +43,8 @@ _BUCKET_ACTIONS = {
     "write": ("s3:ListBucket", "s3:ListBucketMultipartUploads"),
     "delete": ("s3:ListBucket", "s3:ListBucketMultipartUploads"),
 }
+# The only bucket actions whose requests carry the s3:prefix condition key.
+_PREFIX_KEYED = frozenset({"s3:ListBucket", "s3:ListBucketVersions"})
 _READ = ("s3:GetObject", "s3:GetObjectVersion")
 _WRITE = _READ + ("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject")
 _OBJECT_ACTIONS = {
@@ -61,18 +65,33 @@ class UnsafePolicyInput(ValueError):
     """A bucket, path or key ARN that would mean more than itself inside a policy."""
 
 
+# Region name prefix -> (ARN partition, DNS suffix), as in botocore's endpoints data; anything else is "aws".
+_PARTITIONS = (
+    ("cn-", "aws-cn", "amazonaws.com.cn"),
+    ("us-gov-", "aws-us-gov", "amazonaws.com"),
+    ("us-iso-", "aws-iso", "c2s.ic.gov"),
+    ("us-isob-", "aws-iso-b", "sc2s.sgov.gov"),
+    ("us-isof-", "aws-iso-f", "csp.hci.ic.gov"),
+    ("eu-isoe-", "aws-iso-e", "cloud.adc-e.uk"),
+    ("eusc-", "aws-eusc", "amazonaws.eu"),
+)
+
+
+def _partition(region: str) -> tuple[str, str]:
+    for prefix, partition, dns_suffix in _PARTITIONS:
+        if region.startswith(prefix):
+            return partition, dns_suffix
+    return "aws", "amazonaws.com"
+
+
 def partition_of(region: str) -> str:
-    """The ARN partition of an AWS region (``aws``, ``aws-cn``, ``aws-us-gov``)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The ARN partition of an AWS region (``aws``, ``aws-cn``, ``aws-us-gov``, ``aws-iso``, …)."""
+    return _partition(region)[0]
 
 
 def s3_service_host(region: str) -> str:
-    """``s3.<region>.amazonaws.com`` (``.com.cn`` in China): the value of ``kms:ViaService``."""
-    return f"s3.{region}.amazonaws.com" + (".cn" if partition_of(region) == "aws-cn" else "")
+    """``s3.<region>.<the partition's DNS suffix>``: the value of ``kms:ViaService``."""
+    return f"s3.{region}.{_partition(region)[1]}"
 
 
 def _literal(text: str, what: str) -> str:
@@ -133,8 +152,9 @@ def session_policy(bucket: str, path: str, access: str, *, region: str, kms_key_
     objects = f"{bucket_arn}/{path}" if is_object else f"{bucket_arn}/{path}*"
     statements: list[dict[str, Any]] = []
     if not is_object:
-        listing: dict[str, Any] = {"Sid": "ListGrantedPrefix", "Effect": "Allow",
-                                   "Action": sorted(_BUCKET_ACTIONS[access]), "Resource": bucket_arn}
+        actions = [a for a in _BUCKET_ACTIONS[access] if not path or a in _PREFIX_KEYED]
+        listing: dict[str, Any] = {"Sid": "ListGrantedPrefix", "Effect": "Allow", "Action": sorted(actions),
+                                   "Resource": bucket_arn}
         if path:
             listing["Condition"] = {"StringLike": {"s3:prefix": [f"{path}*", path]}}
         statements.append(listing)

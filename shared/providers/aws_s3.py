@@ -27,7 +27,7 @@ from ..authz import Grant
 from ..config import PLACEHOLDERS, Section
 from ..errors import ConfigError, Problem, bad_request
 from ..secrets import validate_ref
-from .base import IssuedCredential, SignedUrl, Vendor, fingerprint
+from .base import IssuedCredential, SignedUrl, Vendor, fingerprint, iso
 
 AUTH_METHODS = ("assume-role", "web-identity", "federation-token", "presign-only")
 _AUTH_FIELDS = {
@@ -174,12 +174,15 @@ class AwsS3Vendor(Vendor):
 
     def __init__(self, store, context):
         super().__init__(store, context)
+        from ..aws.formats import FEDERATION_ENDPOINTS
+        from ..aws.policy import partition_of
         from ..aws.sessions import MINTERS
 
         o = store.options
         method = o["auth"]["method"]
         self._minter = MINTERS[method](o, context.secrets) if method in MINTERS else None
-        if o["endpoint_url"]:  # an S3-compatible store has no AWS console
+        # An S3-compatible store has no AWS console; nor has a partition whose sign-in endpoint is not known.
+        if o["endpoint_url"] or partition_of(o["region"]) not in FEDERATION_ENDPOINTS:
             self.formats = self.formats - {"console"}
 
     def _policy(self, path: str, access: str):
@@ -236,12 +239,29 @@ class AwsS3Vendor(Vendor):
             return formats.container_credentials(session)
         if fmt == "console":
             o = self.store.options
+            if formats.console_needs_fresh_session(session, self.context.clock()):
+                credential = self._fresh_for_console(grant)
+                session = credential.extra["session"]
             url = formats.console_url(session, region=o["region"], bucket=o["bucket"], path=grant.path,
                                       now=self.context.clock(), issuer=o["console_issuer"])
             body = credential.body(grant.store.id, grant.access)
             return {k: body[k] for k in ("credential_id", "store", "provider", "scope", "access", "issued_at",
                                          "expires_at")} | {"console_url": url}
         return super().render(fmt, credential, grant)
+
+    def _fresh_for_console(self, grant: Grant) -> IssuedCredential:
+        """A new session for a console link: the cached one has less left than a console session lasts.
+
+        Audited here, because the request's own record names the cached session it was handed.
+        """
+        from .. import audit
+
+        credential = self.issue(grant)
+        audit.record("issue", "issued", principal=grant.principal, store=self.store.id, provider=self.provider,
+                     scope=credential.scope, access=grant.access, ttl_seconds=grant.ttl_seconds,
+                     expires_at=iso(credential.expires_at), credential_id=credential.credential_id, cached=False,
+                     format="console", reason="console-needs-a-longer-session")
+        return credential
 
     def sign_url(self, grant: Grant, method: str, content_type: str | None) -> SignedUrl:
         from ..aws.clients import CLIENTS, Keys
@@ -260,14 +280,12 @@ class AwsS3Vendor(Vendor):
             keys = Keys(session.access_key_id, session.secret_access_key, session.session_token)
             expires_in = max(1, min(expires_in, int((session.expiration - now).total_seconds())))
             credential_id = session.access_key_id
-        client = CLIENTS.client("s3", o["region"], o["endpoint_url"], keys, o["ca_bundle"], o["path_style"],
-                                cache=self._minter is None)
         params = {"Bucket": o["bucket"], "Key": grant.path}
         headers = {}
         if method == "PUT" and content_type:
             params["ContentType"] = headers["Content-Type"] = content_type
-        url = client.generate_presigned_url(S3_OPERATIONS[method], Params=params, ExpiresIn=expires_in,
-                                            HttpMethod=method)
+        url = CLIENTS.presigned_url(o["region"], o["endpoint_url"], keys, S3_OPERATIONS[method], params, expires_in,
+                                    method, ca_bundle=o["ca_bundle"], path_style=o["path_style"])
         return SignedUrl(url=url, method=method, headers=headers, expires_at=now + timedelta(seconds=expires_in),
                          credential_id=credential_id or fingerprint(url, "s3url"))
 

@@ -95,6 +95,10 @@ LISTING_ACTIONS = {
 }
 KMS_ACTIONS = {"list": set(), "read": {"kms:Decrypt"}, "write": {"kms:Decrypt", "kms:GenerateDataKey"},
                "delete": {"kms:Decrypt", "kms:GenerateDataKey"}}
+# The bucket actions whose requests carry the s3:prefix condition key (Service Authorization
+# Reference for Amazon S3). Other requests, ListBucketMultipartUploads among them, have no
+# s3:prefix at all, so a StringLike on it never matches them: their probes carry none.
+PREFIX_KEYED_ACTIONS = frozenset({"s3:ListBucket", "s3:ListBucketVersions"})
 # Actions a credential must never have, whatever it is granted.
 OTHER_OBJECT_ACTIONS = ("s3:GetObjectAcl", "s3:PutObjectAcl", "s3:GetObjectTagging", "s3:PutObjectTagging",
                         "s3:DeleteObjectTagging", "s3:RestoreObject", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
@@ -164,8 +168,8 @@ def probes(grant: Grant, other_bucket: str = "some-other-bucket") -> list[Probe]
                         out.append(Probe(action, key_arn, ctx, f"{action} {key_arn} via {via} for {bucket}/{key}"))
         bucket_arn = f"arn:aws:s3:::{bucket}"
         for prefix in [None, ""] + _keys_around(grant.path):
-            ctx = {} if prefix is None else {"s3:prefix": prefix}
             for action in sorted(set().union(*LISTING_ACTIONS.values())) + list(OTHER_BUCKET_ACTIONS):
+                ctx = {"s3:prefix": prefix} if prefix is not None and action in PREFIX_KEYED_ACTIONS else {}
                 out.append(Probe(action, bucket_arn, ctx, f"{action} {bucket} prefix={prefix!r}"))
         for action in ("kms:Decrypt", "kms:GenerateDataKey"):  # S3 Bucket Keys: the context is the bucket
             ctx = {"kms:EncryptionContext:aws:s3:arn": bucket_arn, "kms:ViaService": f"s3.{grant.region}.amazonaws.com"}

@@ -27,3 +27,51 @@ def test_a_client_is_built_once_per_region_endpoint_and_credentials():
 
 def test_keys_never_show_their_secret():
     assert "secret-value" not in repr(Keys("AKIAEXAMPLE", "secret-value", "token"))
+
+
+def _slow_default_credentials(monkeypatch, factory):
+    """The runtime's default chain answers (a role session) only when released, like a slow IMDS."""
+    import threading
+
+    from botocore.credentials import Credentials
+
+    fetching, release, fetched = threading.Event(), threading.Event(), []
+
+    def get_credentials():
+        fetched.append(1)
+        fetching.set()
+        release.wait(10)
+        return Credentials("ASIAEXAMPLE", "secret", "session-token")
+
+    monkeypatch.setattr(factory._botocore_session(), "get_credentials", get_credentials)
+    return fetching, release, fetched
+
+
+def test_default_credential_lookup_does_not_hold_the_client_lock(monkeypatch):
+    import threading
+
+    factory = ClientFactory()
+    fetching, release, _ = _slow_default_credentials(monkeypatch, factory)
+    answers = []
+    asker = threading.Thread(target=lambda: answers.append(factory.default_credentials_are_temporary()))
+    asker.start()
+    try:
+        assert fetching.wait(5)
+        built = []
+        builder = threading.Thread(target=lambda: built.append(factory.client("sts", "eu-west-3",
+                                                                              keys=Keys("AKIAEXAMPLE", "secret"))))
+        builder.start()
+        builder.join(5)
+        assert built, "building a client waited for the default credentials to be fetched"
+    finally:
+        release.set()
+        asker.join(10)
+    assert answers == [True]
+
+
+def test_default_credentials_are_looked_up_once(monkeypatch):
+    factory = ClientFactory()
+    _, release, fetched = _slow_default_credentials(monkeypatch, factory)
+    release.set()
+    assert factory.default_credentials_are_temporary() and factory.default_credentials_are_temporary()
+    assert len(fetched) == 1

@@ -106,6 +106,14 @@ def test_console_is_not_offered_for_an_s3_compatible_endpoint(service, idp):
     assert problem["type"].endswith("/bad-format")
 
 
+def test_console_is_not_offered_in_a_partition_without_a_known_federation_endpoint(moto, idp):
+    iso = store_block(moto, region="us-iso-east-1")
+    del iso["endpoint_url"]
+    svc = make_service(moto, idp, {"iso": iso})
+    problem = vend(svc, idp, ("team-a",), store="iso", path="team-a/", access="read", format="console", status=400)
+    assert problem["type"].endswith("/bad-format")
+
+
 def test_console_link_opens_one_object_in_the_object_view(service, idp, federation):
     body = vend(service, idp, ("readers",), store="aws", path="team-a/seed.txt", access="read", format="console")
     destination = parse_qs(urlsplit(body["console_url"]).query)["Destination"][0]
@@ -148,3 +156,40 @@ def test_federation_endpoint_answer_without_a_sign_in_token_becomes_503(answer):
         httpd.shutdown()
         httpd.server_close()
     assert caught.value.status == 503
+
+
+def test_console_session_never_outlasts_the_reported_expiry_when_the_cached_session_is_short(moto, idp, federation,
+                                                                                             caplog):
+    """A cached session can have less than the console's 15 minutes left: the link is then made from a new one."""
+    from datetime import timedelta, timezone
+
+    from shared.aws.clients import CLIENTS, Keys
+
+    import logging
+
+    caplog.set_level(logging.INFO, "tvs.audit")
+    aws_s3 = store_block(moto)
+    del aws_s3["endpoint_url"]
+    svc = make_service(moto, idp, {"aws": aws_s3}, cache=True)
+    client = CLIENTS.client("sts", REGION, moto.url, Keys("testing", "testing"))
+    calls = []
+
+    def first_session_is_old(parsed, **kw):  # as if it had been minted 10 minutes ago
+        calls.append(1)
+        if len(calls) == 1:
+            parsed["Credentials"]["Expiration"] = datetime.now(timezone.utc) + timedelta(seconds=600)
+
+    client.meta.events.register("after-call.sts.AssumeRole", first_session_is_old)
+    try:
+        native = vend(svc, idp, ("team-a",), store="aws", path="team-a/", access="read", ttl_seconds=900)
+        body = vend(svc, idp, ("team-a",), store="aws", path="team-a/", access="read", format="console",
+                    ttl_seconds=900)
+    finally:
+        client.meta.events.unregister("after-call.sts.AssumeRole", first_session_is_old)
+    [(_url, form)] = federation
+    expires = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
+    console_ends = datetime.now(timezone.utc) + timedelta(seconds=int(form["SessionDuration"]))
+    assert console_ends <= expires + timedelta(seconds=30)
+    assert json.loads(form["Session"])["sessionId"] == body["credential_id"] != native["credential_id"]
+    audited = [json.loads(r.getMessage()) for r in caplog.records if r.name == "tvs.audit"]
+    assert any(a.get("credential_id") == body["credential_id"] and a["event"] == "issue" for a in audited)

@@ -61,6 +61,15 @@ def test_generated_policy_allows_exactly_its_grant(name):
     assert violations(generate(case).document, grant) == []
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_an_s3_prefix_condition_guards_only_actions_whose_requests_carry_s3_prefix(name):
+    # Elsewhere the key is missing, the condition never matches, and the action is dead weight.
+    for statement in generate(CASES[name]).document["Statement"]:
+        if "s3:prefix" in json.dumps(statement.get("Condition", {})):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert set(actions) <= policy_checker.PREFIX_KEYED_ACTIONS
+
+
 def test_list_on_a_single_object_denies_everything():
     policy = generate(dict(path="team-a/report.csv", access="list"))
     assert policy.denies_all
@@ -103,6 +112,22 @@ def test_policy_over_the_size_limit_is_refused_before_sts_with_a_400():
 def test_policies_in_other_partitions_name_that_partition():
     policy = session_policy("demo", "a/", "read", region="cn-north-1", kms_key_arn=None)
     assert "arn:aws-cn:s3:::demo/a/*" in policy.text and "arn:aws:s3" not in policy.text
+
+
+@pytest.mark.parametrize("region, partition, s3_host", [
+    ("us-iso-east-1", "aws-iso", "s3.us-iso-east-1.c2s.ic.gov"),
+    ("us-isob-east-1", "aws-iso-b", "s3.us-isob-east-1.sc2s.sgov.gov"),
+    ("us-isof-south-1", "aws-iso-f", "s3.us-isof-south-1.csp.hci.ic.gov"),
+    ("eu-isoe-west-1", "aws-iso-e", "s3.eu-isoe-west-1.cloud.adc-e.uk"),
+    ("eusc-de-east-1", "aws-eusc", "s3.eusc-de-east-1.amazonaws.eu"),
+    ("us-gov-west-1", "aws-us-gov", "s3.us-gov-west-1.amazonaws.com"),
+])
+def test_policies_in_isolated_and_sovereign_partitions_name_that_partition(region, partition, s3_host):
+    key = f"arn:{partition}:kms:{region}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    document = session_policy("demo", "a/", "write", region=region, kms_key_arn=key).document
+    resources = [st["Resource"] for st in document["Statement"]]
+    assert resources == [f"arn:{partition}:s3:::demo", f"arn:{partition}:s3:::demo/a/*", key]
+    assert document["Statement"][-1]["Condition"]["StringEquals"]["kms:ViaService"] == s3_host
 
 
 # -- the checker itself must be able to fail -------------------------------------------------------

@@ -130,3 +130,55 @@ def test_url_never_outlives_the_session_that_signed_it_when_sts_answers_slowly(m
     url_end = signed_at + timedelta(seconds=int(query["X-Amz-Expires"][0]))
     assert url_end <= expirations[-1]
     assert datetime.fromisoformat(signed["expires_at"].replace("Z", "+00:00")) <= expirations[-1]
+
+
+def _client_builds(monkeypatch, hold_region: str | None = None):
+    """Records each botocore client the process builds; a build for ``hold_region`` waits until released."""
+    import threading
+
+    from shared.aws.clients import CLIENTS
+
+    session = CLIENTS._botocore_session()
+    real = session.create_client
+    built: list[str] = []
+    building, release = threading.Event(), threading.Event()
+
+    def create_client(service_name, *args, **kwargs):
+        built.append(service_name)
+        if kwargs.get("region_name") == hold_region:
+            building.set()
+            release.wait(10)
+        return real(service_name, *args, **kwargs)
+
+    monkeypatch.setattr(session, "create_client", create_client)
+    return built, building, release
+
+
+def test_urls_signed_by_new_sessions_build_no_client_each(service, idp, monkeypatch):
+    sign(service, idp, object="users/alice/seed.txt")  # whatever a first URL of this store needs is built
+    built, _, _ = _client_builds(monkeypatch)
+    ids = {sign(service, idp, object="users/alice/seed.txt")["credential_id"] for _ in range(3)}
+    assert len(ids) == 3  # three sessions...
+    assert built == []  # ...and not one client built (~5 ms each, and it was done under the process-wide lock)
+
+
+def test_a_signed_url_does_not_wait_for_a_client_being_built(service, idp, monkeypatch):
+    import threading
+
+    from shared.aws.clients import CLIENTS, Keys
+
+    sign(service, idp, object="users/alice/seed.txt")
+    _, building, release = _client_builds(monkeypatch, hold_region="ap-slow-1")
+    builder = threading.Thread(target=CLIENTS.client, args=("sts", "ap-slow-1"),
+                               kwargs={"keys": Keys("AKIAEXAMPLE", "secret")})
+    builder.start()
+    try:
+        assert building.wait(5)
+        done: list[dict] = []
+        signer = threading.Thread(target=lambda: done.append(sign(service, idp, object="users/alice/seed.txt")))
+        signer.start()
+        signer.join(5)
+        assert done, "signing a URL waited for another client being built"
+    finally:
+        release.set()
+        builder.join(10)
