@@ -277,10 +277,27 @@ class VmsClient:
             nxt = payload.get("next") if isinstance(payload, dict) else None
             if not nxt:
                 return out
-            # Follow only the path and query of "next": never another host.
-            parts = urlsplit(nxt)
-            url = parts.path[len(self._prefix):] + (f"?{parts.query}" if parts.query else "")
+            url = self._next_url(nxt, url)
         raise VmsUnavailable("VMS paginates the key listing without end")
+
+    def _next_url(self, nxt: str, current: str) -> str:
+        """The path and query (under the VMS URL's prefix) of a ``next`` link on our own VMS.
+
+        A link to another scheme, host or port is refused: the listing never follows it."""
+        parts = urlsplit(str(nxt))
+        if parts.scheme or parts.netloc:
+            default = 443 if self._https else 80
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                port = -1
+            if (parts.scheme != ("https" if self._https else "http") or (parts.hostname or "") != self._host.lower()
+                    or port != (self._port or default)):
+                raise VmsError("VMS paginates the key listing to another host; not followed")
+        path = parts.path or current.split("?")[0]
+        if self._prefix and (path == self._prefix or path.startswith(self._prefix + "/")):
+            path = path[len(self._prefix):] or "/"
+        return path + (f"?{parts.query}" if parts.query else "")
 
 
 class _NotSent(Exception):

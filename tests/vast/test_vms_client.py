@@ -7,7 +7,7 @@ import time
 import pytest
 
 from shared.vast.mapping import VastUser
-from shared.vast.vms_client import (VmsAuthError, VmsClient, VmsKeyCap, VmsNotFound, VmsOutcomeUnknown,
+from shared.vast.vms_client import (VmsAuthError, VmsClient, VmsError, VmsKeyCap, VmsNotFound, VmsOutcomeUnknown,
                                     VmsUnavailable)
 from tests.vast.conftest import SIM_PASSWORD, SIM_TOKEN
 
@@ -149,3 +149,34 @@ def test_nothing_secret_is_logged(sim, certs, caplog):
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert pair.secret_key not in text and SIM_PASSWORD not in text and pair.access_key not in text
     assert pair.secret_key not in repr(pair)
+
+
+def _paged(c: VmsClient, pages: list) -> list[str]:
+    """Make ``c`` answer its listing calls with ``pages`` in turn; the paths it asked for."""
+    asked = []
+
+    def fake_call(method, path, body=None, *, idempotent):
+        asked.append(path)
+        return 200, pages[len(asked) - 1]
+
+    c._call = fake_call
+    return asked
+
+
+def test_a_next_link_on_another_host_is_refused():
+    c = VmsClient("https://vms.example", auth=("api-token", "t"))
+    asked = _paged(c, [{"results": [], "next": "https://evil.example/api/locals3keys/?user_id=1001&page=2"}])
+    with pytest.raises(VmsError, match="another host"):
+        c.list_keys(ALICE)
+    assert len(asked) == 1
+
+
+def test_a_next_link_is_followed_by_its_path_under_the_url_prefix():
+    c = VmsClient("https://vms.example/vms", auth=("api-token", "t"))
+    asked = _paged(c, [
+        {"results": [{"access_key": "K1"}], "next": "https://VMS.example:443/vms/api/locals3keys/?page=2"},
+        {"results": [{"access_key": "K2"}], "next": "https://vms.example/api/locals3keys/?page=3"},
+        {"results": [{"access_key": "K3"}], "next": "https://vms.example/vmsx/api/locals3keys/?page=4"},
+        {"results": [], "next": None}])
+    assert [k.access_key for k in c.list_keys(ALICE)] == ["K1", "K2", "K3"]
+    assert asked[1:] == ["/api/locals3keys/?page=2", "/api/locals3keys/?page=3", "/vmsx/api/locals3keys/?page=4"]
