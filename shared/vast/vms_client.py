@@ -6,7 +6,8 @@
   their ``/``, ``+`` and ``=`` need no escaping; query values are URL-encoded.
 - TLS certificates are verified by default (system store or ``ca_bundle``). Turning it off is an
   explicit ``verify_tls=False`` and logged once per VMS at WARNING.
-- Short timeouts. Listing and deleting are retried (a delete's 404 counts as done); a create is
+- Short timeouts: ``timeout`` bounds each whole answer (not each socket read, so a VMS that
+  trickles its answer cannot outlast it). Listing and deleting are retried (a delete's 404 counts as done); a create is
   sent once: when its answer is lost the outcome is unknown (:class:`VmsOutcomeUnknown`) and the
   caller reconciles by listing the user's keys, never by creating again.
 - Secrets never reach a log line: only method, endpoint and status are logged.
@@ -14,7 +15,9 @@
 from __future__ import annotations
 
 import base64
+import functools
 import http.client
+import io
 import json
 import logging
 import random
@@ -157,12 +160,18 @@ class VmsClient:
         self._drop()
 
     def _once(self, method: str, path: str, body: Any, fresh_after: float | None) -> tuple[int, Any]:
-        """One exchange. Raises ``_NotSent`` when the request surely never left, OSError-likes otherwise."""
+        """One exchange. Raises ``_NotSent`` when the request surely never left, OSError-likes otherwise.
+
+        The whole answer must arrive within ``timeout`` of sending: every socket read waits only for
+        what is left of it."""
         try:
             conn = self._connection(fresh_after)
         except (OSError, ssl.SSLError) as exc:
             self._drop()
             raise _NotSent(exc) from None
+        deadline = time.monotonic() + self.timeout
+        conn.sock.settimeout(self.timeout)
+        conn.response_class = functools.partial(_Response, deadline=deadline)
         headers = {"Authorization": self._authorization, "Accept": "application/json"}
         data = None
         if body is not None:
@@ -298,6 +307,33 @@ class VmsClient:
         if self._prefix and (path == self._prefix or path.startswith(self._prefix + "/")):
             path = path[len(self._prefix):] or "/"
         return path + (f"?{parts.query}" if parts.query else "")
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's bytes, each read waiting only for what is left until ``deadline`` (monotonic)."""
+
+    def __init__(self, sock, deadline: float):
+        super().__init__()
+        self._sock, self._deadline = sock, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the VMS answer did not arrive in time")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer)
+
+
+class _Response(http.client.HTTPResponse):
+    """An answer read under one deadline for all of it (status line, headers and body)."""
+
+    def __init__(self, sock, *args, deadline: float, **kwargs):
+        super().__init__(sock, *args, **kwargs)
+        self.fp.close()  # the socket's own reader: only drops its reference, the connection keeps the socket
+        self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
 
 
 class _NotSent(Exception):

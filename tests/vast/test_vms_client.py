@@ -180,3 +180,48 @@ def test_a_next_link_is_followed_by_its_path_under_the_url_prefix():
         {"results": [], "next": None}])
     assert [k.access_key for k in c.list_keys(ALICE)] == ["K1", "K2", "K3"]
     assert asked[1:] == ["/api/locals3keys/?page=2", "/api/locals3keys/?page=3", "/vmsx/api/locals3keys/?page=4"]
+
+
+@pytest.fixture
+def trickling_vms():
+    """A VMS (plain http) that sends its answer's headers at once, then its body one byte every 0.2 s."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                body = b'[{"access_key": "K1"}]' + b" " * 40
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n" % len(body))
+                for byte in body:
+                    if stop.wait(0.2):
+                        break
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_a_vms_that_trickles_its_answer_is_cut_at_the_timeout(trickling_vms):
+    c = VmsClient(trickling_vms, auth=("api-token", "t"), timeout=1.0, retries=0)
+    started = time.monotonic()
+    with pytest.raises(VmsUnavailable):
+        c.list_keys(ALICE)
+    assert time.monotonic() - started < 1.5
