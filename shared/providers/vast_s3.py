@@ -16,6 +16,7 @@ Store block (besides ``kind``, ``description``, ``ttl``)::
     "auth": {"method": "basic", "username": "svc-tvs", "password": {"env": "VMS_PASSWORD"}}
           | {"method": "api-token", "token": {"env": "VMS_TOKEN"}},
     "verify_tls": true, "ca_bundle": "/path/ca.pem", "timeout_seconds": 10, "retries": 2,
+    "request_deadline_seconds": 20,
     "tenant_id": 1, "key_access": "read", "mapping": {...}, "max_keys_per_user": 2,
     "pending_grace_seconds": 120, "sweep": {"page_size": 100, "concurrency": 4, ...}
 """
@@ -37,7 +38,12 @@ from .base import IssuedCredential, Vendor, iso
 log = logging.getLogger("tvs.vast")
 AUTH_METHODS = ("basic", "api-token")
 FIELDS = ("vms_url", "s3_endpoint", "region", "auth", "verify_tls", "ca_bundle", "timeout_seconds", "retries",
-          "tenant_id", "key_access", "mapping", "max_keys_per_user", "pending_grace_seconds", "sweep")
+          "request_deadline_seconds", "tenant_id", "key_access", "mapping", "max_keys_per_user",
+          "pending_grace_seconds", "sweep")
+# All the VMS calls of one vend or revoke end within request_deadline_seconds, so the caller gets a
+# 503 rather than the platform's own timeout: the API function's (29 s in template.yaml, under API
+# Gateway's 30 s integration limit) less room for the token check and the ledger writes.
+REQUEST_DEADLINE_MAX_SECONDS = 25
 
 
 def validate_store(s: Section, mode: str) -> dict[str, Any]:
@@ -67,6 +73,7 @@ def validate_store(s: Section, mode: str) -> dict[str, Any]:
         ca_bundle=s.get("ca_bundle", str, None),
         timeout_seconds=s.integer("timeout_seconds", 10, 1, 60),
         retries=s.integer("retries", 2, 0, 5),
+        request_deadline_seconds=s.integer("request_deadline_seconds", 20, 1, REQUEST_DEADLINE_MAX_SECONDS),
         tenant_id=tenant_id,
         key_access=s.string("key_access", choices=access.LEVELS),
         mapping=validate_mapping(s.section("mapping", ("users", "claims")), tenant_id),
@@ -140,7 +147,9 @@ class VastS3Vendor(Vendor):
                               "access-not-offered")
         user = vast_user_for(grant.principal, o["mapping"])
         try:
-            record, pair = self.lifecycle().issue(grant.principal.key, user, grant.ttl_seconds)
+            life = self.lifecycle()
+            with life.vms.deadline(o["request_deadline_seconds"]):
+                record, pair = life.issue(grant.principal.key, user, grant.ttl_seconds)
         except LedgerUnavailable:
             raise unavailable("the key ledger is unavailable", retry_after=10) from None
         issued = datetime.fromisoformat(record.created_at.replace("Z", "+00:00")).replace(microsecond=0)
@@ -197,7 +206,8 @@ class VastS3Vendor(Vendor):
                                                      "in a few minutes")
             if record.state == REVOKING and record.due_at and record.due_at > life.now() and record.attempts == 0:
                 raise unavailable("the revocation is in progress", retry_after=5)
-            outcome = life.revoke(record, "admin" if record.owner != principal.key else "owner")
+            with life.vms.deadline(self.store.options["request_deadline_seconds"]):
+                outcome = life.revoke(record, "admin" if record.owner != principal.key else "owner")
         except StaleRecord:
             raise unavailable("the credential changed while being revoked; retry", retry_after=1) from None
         except LedgerUnavailable:

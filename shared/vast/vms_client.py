@@ -7,7 +7,9 @@
 - TLS certificates are verified by default (system store or ``ca_bundle``). Turning it off is an
   explicit ``verify_tls=False`` and logged once per VMS at WARNING.
 - Short timeouts: ``timeout`` bounds each whole answer (not each socket read, so a VMS that
-  trickles its answer cannot outlast it). Listing and deleting are retried (a delete's 404 counts as done); a create is
+  trickles its answer cannot outlast it). A request path wraps its calls in :meth:`VmsClient.deadline`:
+  an attempt or a backoff that cannot finish by then is not started (VmsUnavailable), so the caller
+  answers 503 before its platform's own time limit. Listing and deleting are retried (a delete's 404 counts as done); a create is
   sent once: when its answer is lost the outcome is unknown (:class:`VmsOutcomeUnknown`) and the
   caller reconciles by listing the user's keys, never by creating again.
 - Secrets never reach a log line: only method, endpoint and status are logged.
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import http.client
 import io
@@ -117,6 +120,24 @@ class VmsClient:
         sleeps = sum(self.backoff * 2 ** a * 1.5 for a in range(attempts - 1))
         return attempts * (self.connect_timeout + self.timeout) + sleeps
 
+    @contextlib.contextmanager
+    def deadline(self, seconds: float):
+        """Every call this thread makes inside the block ends within ``seconds`` from now, retries and
+        backoff included: an answer is cut at the deadline, and an attempt or a backoff that cannot
+        finish by then is not started (:class:`VmsUnavailable`; a create is then certainly not sent)."""
+        outer = getattr(self._local, "deadline", None)
+        until = time.monotonic() + max(0.0, seconds)
+        self._local.deadline = until if outer is None else min(outer, until)
+        try:
+            yield
+        finally:
+            self._local.deadline = outer
+
+    def _left(self) -> float | None:
+        """Seconds left before this thread's deadline (None: no deadline)."""
+        until = getattr(self._local, "deadline", None)
+        return None if until is None else until - time.monotonic()
+
     def _ssl_context(self, verify: bool, ca_bundle: str | None) -> ssl.SSLContext:
         if verify:
             return ssl.create_default_context(cafile=ca_bundle)
@@ -131,7 +152,7 @@ class VmsClient:
         return ctx
 
     # -- connections ----------------------------------------------------------------------------
-    def _connection(self, fresh_after: float | None) -> http.client.HTTPConnection:
+    def _connection(self, fresh_after: float | None, left: float | None) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         idle = time.monotonic() - getattr(self._local, "used", 0.0)
         if conn is not None and fresh_after is not None and idle > fresh_after:
@@ -145,6 +166,7 @@ class VmsClient:
                 conn = http.client.HTTPConnection(self._host, self._port, timeout=self.connect_timeout)
             self._local.conn = conn
         if conn.sock is None:
+            conn.timeout = self.connect_timeout if left is None else min(self.connect_timeout, left)
             conn.connect()  # failures here are certain: nothing was sent
             conn.sock.settimeout(self.timeout)
         return conn
@@ -162,15 +184,17 @@ class VmsClient:
     def _once(self, method: str, path: str, body: Any, fresh_after: float | None) -> tuple[int, Any]:
         """One exchange. Raises ``_NotSent`` when the request surely never left, OSError-likes otherwise.
 
-        The whole answer must arrive within ``timeout`` of sending: every socket read waits only for
-        what is left of it."""
+        The whole answer must arrive within ``timeout`` of sending (and before this thread's deadline):
+        every socket read waits only for what is left of it."""
+        left = self._left()
         try:
-            conn = self._connection(fresh_after)
+            conn = self._connection(fresh_after, left)
         except (OSError, ssl.SSLError) as exc:
             self._drop()
             raise _NotSent(exc) from None
-        deadline = time.monotonic() + self.timeout
-        conn.sock.settimeout(self.timeout)
+        now = time.monotonic()
+        deadline = now + self.timeout if left is None else min(now + self.timeout, self._local.deadline)
+        conn.sock.settimeout(max(0.001, deadline - now))
         conn.response_class = functools.partial(_Response, deadline=deadline)
         headers = {"Authorization": self._authorization, "Accept": "application/json"}
         data = None
@@ -196,8 +220,12 @@ class VmsClient:
 
     def _call(self, method: str, path: str, body: Any = None, *, idempotent: bool) -> tuple[int, Any]:
         attempts = 1 + (self.retries if idempotent else 0)
+        late = "VMS did not answer within the request's deadline"
         for attempt in range(attempts):
             last = attempt == attempts - 1
+            left = self._left()
+            if left is not None and left <= 0:
+                raise VmsUnavailable(late)  # nothing sent for this attempt
             try:
                 status, payload = self._once(method, path, body, None if idempotent else 2.0)
             except _NotSent as exc:
@@ -215,7 +243,11 @@ class VmsClient:
                     raise VmsOutcomeUnknown(f"VMS answered {status} to the create", status)
                 if last:
                     raise VmsUnavailable(f"VMS answered {status}", status)
-            time.sleep(self.backoff * (2 ** attempt) * (0.5 + random.random()))
+            pause = self.backoff * (2 ** attempt) * (0.5 + random.random())
+            left = self._left()
+            if left is not None and left <= pause:
+                raise VmsUnavailable(late)  # the next attempt could not even start in time
+            time.sleep(pause)
         raise AssertionError("unreachable")
 
     @staticmethod

@@ -101,3 +101,17 @@ def test_an_azure_table_ledger_defaults_to_managed_identity():
     options = validate_ledger("ledger", {"backend": "azure-table", "table": "vastkeys",
                                          "account_url": "https://a.table.core.windows.net"}, "deployed", {})
     assert options["auth"] == "managed-identity"
+
+
+def test_the_request_deadline_defaults_below_the_api_function_timeout(idp):
+    from tests.deploy.template import load_template
+
+    o = parse_config(doc(idp), "local").stores["v"].options
+    api_timeout = load_template()["Resources"]["ApiFunction"]["Properties"]["Timeout"]
+    assert o["request_deadline_seconds"] == 20 and api_timeout - o["request_deadline_seconds"] >= 5
+
+
+@pytest.mark.parametrize("value", [0, 26, 60, "20"])
+def test_a_request_deadline_past_the_platform_limit_is_refused_naming_it(idp, value):
+    store = dict(copy.deepcopy(STORE), request_deadline_seconds=value)
+    assert refused(doc(idp, store)) == "stores.v.request_deadline_seconds"

@@ -225,3 +225,29 @@ def test_a_vms_that_trickles_its_answer_is_cut_at_the_timeout(trickling_vms):
     with pytest.raises(VmsUnavailable):
         c.list_keys(ALICE)
     assert time.monotonic() - started < 1.5
+
+
+def test_retries_that_cannot_finish_within_the_deadline_are_skipped(sim, certs):
+    sim.fail_next(10, status=503, ops=("list",))
+    c = client(sim, certs, retries=5, backoff=0.4)
+    started = time.monotonic()
+    with pytest.raises(VmsUnavailable), c.deadline(0.5):
+        c.list_keys(ALICE)
+    assert time.monotonic() - started < 0.6
+    assert sim.calls["list"] <= 2
+
+
+def test_a_slow_answer_is_cut_at_the_deadline_before_its_timeout(sim, certs):
+    sim.latency(2.0)
+    c = client(sim, certs, timeout=3.0, retries=2)
+    started = time.monotonic()
+    with pytest.raises(VmsUnavailable), c.deadline(0.5):
+        c.list_keys(ALICE)
+    assert time.monotonic() - started < 0.9
+
+
+def test_no_create_is_sent_once_the_deadline_has_passed(sim, certs):
+    c = client(sim, certs)
+    with pytest.raises(VmsUnavailable), c.deadline(0.0):
+        c.create_key(ALICE)
+    assert sim.create_calls == 0
