@@ -204,7 +204,8 @@ class VastS3Vendor(Vendor):
             if record.state == PENDING:
                 raise conflict("credential-pending", "this key is still being created or reconciled; try again "
                                                      "in a few minutes")
-            if record.state == REVOKING and record.due_at and record.due_at > life.now() and record.attempts == 0:
+            if life.leased(record) or (record.state == REVOKING and record.due_at and record.due_at > life.now()
+                                       and record.attempts == 0):
                 raise unavailable("the revocation is in progress", retry_after=5)
             with life.vms.deadline(self.store.options["request_deadline_seconds"]):
                 outcome = life.revoke(record, "admin" if record.owner != principal.key else "owner")
