@@ -44,6 +44,11 @@ FIELDS = ("vms_url", "s3_endpoint", "region", "auth", "verify_tls", "ca_bundle",
 # 503 rather than the platform's own timeout: the API function's (29 s in template.yaml, under API
 # Gateway's 30 s integration limit) less room for the token check and the ledger writes.
 REQUEST_DEADLINE_MAX_SECONDS = 25
+# The largest budget a sweep runs with: the Azure timer's (at most 280 s, under the 5-minute
+# functionTimeout of host.json) and the Lambda sweep function's (its 300 s timeout less a 10 s margin),
+# whichever is smaller. The sweep keeps up to half its budget in reserve for the last record it takes,
+# so one record's VMS calls must fit in half of this, or that record may outrun the function.
+SWEEP_BUDGET_MAX_SECONDS = 280
 
 
 def validate_store(s: Section, mode: str) -> dict[str, Any]:
@@ -80,6 +85,7 @@ def validate_store(s: Section, mode: str) -> dict[str, Any]:
         max_keys_per_user=s.integer("max_keys_per_user", 2, 1, 10),
         pending_grace_seconds=s.integer("pending_grace_seconds", 120, 10, 3600),
     )
+    _check_sweep_fits(s, options["timeout_seconds"], options["retries"])
     if options["pending_grace_seconds"] < 2 * options["timeout_seconds"]:
         raise ConfigError(s.path("pending_grace_seconds"), "must be at least twice timeout_seconds (a create must be "
                                                            "over before its record counts as stale)")
@@ -95,6 +101,20 @@ def validate_store(s: Section, mode: str) -> dict[str, Any]:
 
 
 validate_store.fields = FIELDS
+
+
+def _check_sweep_fits(s: Section, timeout: int, retries: int) -> None:
+    """One record of the sweep (a reconcile's listing and delete, each retried) must fit in half the
+    smallest platform budget; refused naming ``timeout_seconds`` (or ``retries`` when only it is set)."""
+    from ..vast.vms_client import longest_call_seconds
+
+    reserve = _reserve(longest_call_seconds(timeout, retries))
+    if reserve > SWEEP_BUDGET_MAX_SECONDS / 2:
+        key = "retries" if s.has("retries") and not s.has("timeout_seconds") else "timeout_seconds"
+        raise ConfigError(s.path(key), f"with timeout_seconds {timeout} and retries {retries}, one record of the "
+                                       f"sweep may wait up to {reserve:.0f} s on VMS, more than half of the "
+                                       f"{SWEEP_BUDGET_MAX_SECONDS} s a sweep runs with at most; lower "
+                                       "timeout_seconds or retries")
 
 
 class VastS3Vendor(Vendor):
@@ -236,7 +256,11 @@ class VastS3Vendor(Vendor):
 def sweep_reserve_seconds(vms) -> float:
     """The longest one record of the sweep takes: a reconcile lists the user's keys, then deletes one
     (two VMS calls at their worst), and a second for the ledger writes."""
-    return 2 * vms.longest_call_seconds() + 1
+    return _reserve(vms.longest_call_seconds())
+
+
+def _reserve(longest_call: float) -> float:
+    return 2 * longest_call + 1
 
 
 VENDOR = VastS3Vendor

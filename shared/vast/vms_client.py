@@ -88,6 +88,13 @@ def is_cap_refusal(status: int, detail: str) -> bool:
     return status == 400 and "access key" in text and ("2" in text or "maximum" in text)
 
 
+def longest_call_seconds(timeout: float, retries: int, connect_timeout: float = 3.0, backoff: float = 0.2) -> float:
+    """The longest one retried call may take with these settings (see :meth:`VmsClient.longest_call_seconds`)."""
+    attempts = retries + 1
+    sleeps = sum(backoff * 2 ** a * 1.5 for a in range(attempts - 1))
+    return attempts * (connect_timeout + timeout) + sleeps
+
+
 class VmsClient:
     """Thread-safe: each thread keeps its own keep-alive connection."""
 
@@ -116,9 +123,7 @@ class VmsClient:
         """The longest one retried call (list, delete) may take: every attempt connecting and then
         waiting the read timeout, plus the longest backoff between attempts. A caller with a
         deadline (the sweep) stops starting work this long before it."""
-        attempts = self.retries + 1
-        sleeps = sum(self.backoff * 2 ** a * 1.5 for a in range(attempts - 1))
-        return attempts * (self.connect_timeout + self.timeout) + sleeps
+        return longest_call_seconds(self.timeout, self.retries, self.connect_timeout, self.backoff)
 
     @contextlib.contextmanager
     def deadline(self, seconds: float):
