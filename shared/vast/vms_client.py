@@ -9,8 +9,8 @@
 - Short timeouts: ``timeout`` bounds each whole answer (not each socket read, so a VMS that
   trickles its answer cannot outlast it). A request path wraps its calls in :meth:`VmsClient.deadline`:
   an attempt or a backoff that cannot finish by then is not started (VmsUnavailable), so the caller
-  answers 503 before its platform's own time limit. Listing and deleting are retried (a delete's 404 counts as done); a create is
-  sent once: when its answer is lost the outcome is unknown (:class:`VmsOutcomeUnknown`) and the
+  answers 503 before its platform's own time limit.
+- Listing and deleting are retried (a delete's 404 counts as done); a create is sent once: when its answer is lost the outcome is unknown (:class:`VmsOutcomeUnknown`) and the
   caller reconciles by listing the user's keys, never by creating again.
 - Secrets never reach a log line: only method, endpoint and status are logged.
 """
