@@ -9,6 +9,8 @@ Intent is written before the side effect, as Vault does with its write-ahead log
 Every change is a conditional replace of the whole record on its ``version`` (DynamoDB
 ConditionExpression, Azure Tables ETag If-Match, SQLite ``UPDATE ... WHERE version=?``), so
 two processes that race for one record never both win: the loser gets :class:`StaleRecord`.
+A claim also writes ``lease_until``: until then the record is its holder's, and no one else
+claims it (a transition that does not renew the lease ends it).
 
 Backends (one interface, :class:`KeyLedger`): ``sqlite`` (local and tests), ``dynamodb``
 (AWS), ``azure-table`` (Azure). None imports its SDK at module import.
@@ -81,6 +83,7 @@ class KeyRecord:
     reason: str | None = None  # why it is being revoked: expired | owner | admin | rotated | reconciled
     closed_at: int | None = None  # when it reached REVOKED or FAILED
     purge_at: int | None = None  # terminal records only: when the store may drop it
+    lease_until: int | None = None  # while claimed: until when the claim's holder has it to itself
     etag: str | None = field(default=None, compare=False)  # Azure Tables concurrency token; not stored
 
     @property
@@ -103,7 +106,7 @@ class KeyRecord:
         values = {k: v for k, v in item.items() if k in names}
         values["vast_user"] = dict(values.get("vast_user") or {})
         values["prior_keys"] = tuple(values.get("prior_keys") or ())
-        for k in ("expires_at", "due_at", "version", "attempts", "closed_at", "purge_at"):
+        for k in ("expires_at", "due_at", "version", "attempts", "closed_at", "purge_at", "lease_until"):
             if values.get(k) is not None:
                 values[k] = int(values[k])
         return cls(**values, etag=etag)
@@ -118,6 +121,7 @@ def next_version(record: KeyRecord, state: str, **changes: Any) -> KeyRecord:
 
     A terminal state needs ``closed_at``; it clears ``due_at`` (the record leaves the sweep
     index) and sets ``purge_at`` (the TTL backstop exists only on records VMS has confirmed).
+    A lease (``lease_until``) lasts until the next transition, unless that transition renews it.
     """
     if state not in TRANSITIONS[record.state]:
         raise ValueError(f"a {record.state} record cannot become {state}")
@@ -127,6 +131,7 @@ def next_version(record: KeyRecord, state: str, **changes: Any) -> KeyRecord:
         changes["due_at"] = None
         changes.setdefault("purge_at", int(changes["closed_at"]) + RETENTION_SECONDS)
         changes.setdefault("prior_keys", ())
+    changes.setdefault("lease_until", None)
     return dataclasses.replace(record, state=state, version=record.version + 1, etag=record.etag, **changes)
 
 

@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from . import DuplicateRecord, KeyLedger, KeyRecord, StaleRecord
 
 ROW_KEY = "rec"
-INT_FIELDS = ("expires_at", "due_at", "version", "attempts", "closed_at", "purge_at")
+INT_FIELDS = ("expires_at", "due_at", "version", "attempts", "closed_at", "purge_at", "lease_until")
 
 
 class AzureTableLedger(KeyLedger):

@@ -16,7 +16,7 @@ from . import DuplicateRecord, KeyLedger, KeyRecord, LedgerUnavailable, StaleRec
 
 COLUMNS = ("credential_id", "store", "owner", "user_key", "vast_user", "state", "created_at", "expires_at", "due_at",
            "version", "access_key", "prior_keys", "attempts", "last_error", "reason", "closed_at", "purge_at",
-           "sweep_bucket")
+           "sweep_bucket", "lease_until")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vast_keys (
     credential_id TEXT PRIMARY KEY,
@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS vast_keys (
     reason TEXT,
     closed_at INTEGER,
     purge_at INTEGER,
-    sweep_bucket TEXT
+    sweep_bucket TEXT,
+    lease_until INTEGER
 );
 CREATE INDEX IF NOT EXISTS vast_keys_by_due ON vast_keys (sweep_bucket, due_at, credential_id);
 CREATE INDEX IF NOT EXISTS vast_keys_by_user ON vast_keys (user_key, created_at);
@@ -60,8 +61,20 @@ class SqliteLedger(KeyLedger):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            self._add_missing_columns()
         except (sqlite3.Error, OSError) as exc:
             raise LedgerUnavailable(f"the sqlite ledger cannot be opened ({type(exc).__name__})") from None
+
+    def _add_missing_columns(self) -> None:
+        """A ledger file made before a column existed gets it (a concurrent opener may add it first)."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(vast_keys)")}
+        for column in ("lease_until",):
+            if column not in have:
+                try:
+                    self._db.execute(f"ALTER TABLE vast_keys ADD COLUMN {column} INTEGER")
+                except sqlite3.OperationalError as exc:
+                    if "duplicate column" not in str(exc):
+                        raise
 
     # -- rows -------------------------------------------------------------------------------------
     @staticmethod

@@ -16,6 +16,7 @@ Store block (besides ``kind``, ``description``, ``ttl``)::
     "auth": {"method": "basic", "username": "svc-tvs", "password": {"env": "VMS_PASSWORD"}}
           | {"method": "api-token", "token": {"env": "VMS_TOKEN"}},
     "verify_tls": true, "ca_bundle": "/path/ca.pem", "timeout_seconds": 10, "retries": 2,
+    "request_deadline_seconds": 20,
     "tenant_id": 1, "key_access": "read", "mapping": {...}, "max_keys_per_user": 2,
     "pending_grace_seconds": 120, "sweep": {"page_size": 100, "concurrency": 4, ...}
 """
@@ -37,7 +38,17 @@ from .base import IssuedCredential, Vendor, iso
 log = logging.getLogger("tvs.vast")
 AUTH_METHODS = ("basic", "api-token")
 FIELDS = ("vms_url", "s3_endpoint", "region", "auth", "verify_tls", "ca_bundle", "timeout_seconds", "retries",
-          "tenant_id", "key_access", "mapping", "max_keys_per_user", "pending_grace_seconds", "sweep")
+          "request_deadline_seconds", "tenant_id", "key_access", "mapping", "max_keys_per_user",
+          "pending_grace_seconds", "sweep")
+# All the VMS calls of one vend or revoke end within request_deadline_seconds, so the caller gets a
+# 503 rather than the platform's own timeout: the API function's (29 s in template.yaml, under API
+# Gateway's 30 s integration limit) less room for the token check and the ledger writes.
+REQUEST_DEADLINE_MAX_SECONDS = 25
+# The largest budget a sweep runs with: the Azure timer's (at most 280 s, under the 5-minute
+# functionTimeout of host.json) and the Lambda sweep function's (its 300 s timeout less a 10 s margin),
+# whichever is smaller. The sweep keeps up to half its budget in reserve for the last record it takes,
+# so one record's VMS calls must fit in half of this, or that record may outrun the function.
+SWEEP_BUDGET_MAX_SECONDS = 280
 
 
 def validate_store(s: Section, mode: str) -> dict[str, Any]:
@@ -67,12 +78,14 @@ def validate_store(s: Section, mode: str) -> dict[str, Any]:
         ca_bundle=s.get("ca_bundle", str, None),
         timeout_seconds=s.integer("timeout_seconds", 10, 1, 60),
         retries=s.integer("retries", 2, 0, 5),
+        request_deadline_seconds=s.integer("request_deadline_seconds", 20, 1, REQUEST_DEADLINE_MAX_SECONDS),
         tenant_id=tenant_id,
         key_access=s.string("key_access", choices=access.LEVELS),
         mapping=validate_mapping(s.section("mapping", ("users", "claims")), tenant_id),
         max_keys_per_user=s.integer("max_keys_per_user", 2, 1, 10),
         pending_grace_seconds=s.integer("pending_grace_seconds", 120, 10, 3600),
     )
+    _check_sweep_fits(s, options["timeout_seconds"], options["retries"])
     if options["pending_grace_seconds"] < 2 * options["timeout_seconds"]:
         raise ConfigError(s.path("pending_grace_seconds"), "must be at least twice timeout_seconds (a create must be "
                                                            "over before its record counts as stale)")
@@ -88,6 +101,20 @@ def validate_store(s: Section, mode: str) -> dict[str, Any]:
 
 
 validate_store.fields = FIELDS
+
+
+def _check_sweep_fits(s: Section, timeout: int, retries: int) -> None:
+    """One record of the sweep (a reconcile's listing and delete, each retried) must fit in half the
+    smallest platform budget; refused naming ``timeout_seconds`` (or ``retries`` when only it is set)."""
+    from ..vast.vms_client import longest_call_seconds
+
+    reserve = _reserve(longest_call_seconds(timeout, retries))
+    if reserve > SWEEP_BUDGET_MAX_SECONDS / 2:
+        key = "retries" if s.has("retries") and not s.has("timeout_seconds") else "timeout_seconds"
+        raise ConfigError(s.path(key), f"with timeout_seconds {timeout} and retries {retries}, one record of the "
+                                       f"sweep may wait up to {reserve:.0f} s on VMS, more than half of the "
+                                       f"{SWEEP_BUDGET_MAX_SECONDS} s a sweep runs with at most; lower "
+                                       "timeout_seconds or retries")
 
 
 class VastS3Vendor(Vendor):
@@ -140,7 +167,9 @@ class VastS3Vendor(Vendor):
                               "access-not-offered")
         user = vast_user_for(grant.principal, o["mapping"])
         try:
-            record, pair = self.lifecycle().issue(grant.principal.key, user, grant.ttl_seconds)
+            life = self.lifecycle()
+            with life.vms.deadline(o["request_deadline_seconds"]):
+                record, pair = life.issue(grant.principal.key, user, grant.ttl_seconds)
         except LedgerUnavailable:
             raise unavailable("the key ledger is unavailable", retry_after=10) from None
         issued = datetime.fromisoformat(record.created_at.replace("Z", "+00:00")).replace(microsecond=0)
@@ -195,9 +224,11 @@ class VastS3Vendor(Vendor):
             if record.state == PENDING:
                 raise conflict("credential-pending", "this key is still being created or reconciled; try again "
                                                      "in a few minutes")
-            if record.state == REVOKING and record.due_at and record.due_at > life.now() and record.attempts == 0:
+            if life.leased(record) or (record.state == REVOKING and record.due_at and record.due_at > life.now()
+                                       and record.attempts == 0):
                 raise unavailable("the revocation is in progress", retry_after=5)
-            outcome = life.revoke(record, "admin" if record.owner != principal.key else "owner")
+            with life.vms.deadline(self.store.options["request_deadline_seconds"]):
+                outcome = life.revoke(record, "admin" if record.owner != principal.key else "owner")
         except StaleRecord:
             raise unavailable("the credential changed while being revoked; retry", retry_after=1) from None
         except LedgerUnavailable:
@@ -225,7 +256,11 @@ class VastS3Vendor(Vendor):
 def sweep_reserve_seconds(vms) -> float:
     """The longest one record of the sweep takes: a reconcile lists the user's keys, then deletes one
     (two VMS calls at their worst), and a second for the ledger writes."""
-    return 2 * vms.longest_call_seconds() + 1
+    return _reserve(vms.longest_call_seconds())
+
+
+def _reserve(longest_call: float) -> float:
+    return 2 * longest_call + 1
 
 
 VENDOR = VastS3Vendor

@@ -4,7 +4,8 @@ Every step writes the ledger before or after the VMS side effect so that a crash
 leaves a record the sweep can finish:
 
 - issue: list the user's keys (S0) -> PENDING record holding S0 -> VMS create -> ACTIVE.
-- revoke: claim (ACTIVE|REVOKING -> REVOKING with a lease) -> VMS delete (404 = done) ->
+- revoke: claim (ACTIVE|REVOKING -> REVOKING with a lease; never a record under someone else's
+  unexpired lease) -> VMS delete (404 = done) ->
   REVOKED; a failed delete keeps the record, counts the attempt and sets the next one with
   exponential backoff and jitter.
 - reconcile a PENDING record whose create answer was lost: list again (S1); a key in
@@ -87,6 +88,14 @@ class KeyLifecycle:
     def now(self) -> int:
         return int(self.clock().timestamp())
 
+    def leased(self, record: KeyRecord) -> bool:
+        """Someone holds ``record`` (a claim whose lease has not run out): no one else takes it."""
+        return record.lease_until is not None and record.lease_until > self.now()
+
+    def _lease(self) -> dict:
+        until = self.now() + self.policy.lease_seconds
+        return {"due_at": until, "lease_until": until}
+
     def user_key(self, user: VastUser) -> str:
         return f"{self.store_id}|{user.key}"
 
@@ -137,11 +146,16 @@ class KeyLifecycle:
         raise AssertionError("unreachable")
 
     def _rotate_oldest(self, user: VastUser, listed: set[str]) -> str:
-        # Ours: keys being revoked already (a delete to retry) first, then the oldest ACTIVE one.
-        records = self.ledger.for_user(self.user_key(user))
-        ours = [r for r in records if r.state == REVOKING and r.access_key in listed] + \
-               [r for r in records if r.state == ACTIVE and r.access_key in listed]
+        # Ours: keys being revoked already (a delete to retry) first, then the oldest ACTIVE one;
+        # never one someone else (a sweep) holds: it is being deleted already.
+        records = [r for r in self.ledger.for_user(self.user_key(user)) if r.access_key in listed]
+        held = [r for r in records if r.state in (ACTIVE, REVOKING) and self.leased(r)]
+        records = [r for r in records if r not in held]
+        ours = [r for r in records if r.state == REVOKING] + [r for r in records if r.state == ACTIVE]
         if not ours:
+            if held:
+                raise unavailable("one of this service's keys for the user is being deleted right now (needed to "
+                                  "stay within the two-key limit); ask again in a few seconds", retry_after=5)
             raise self._cap_problem()
         oldest = ours[0]
         try:
@@ -191,8 +205,9 @@ class KeyLifecycle:
         """
         if record.state not in (ACTIVE, REVOKING):
             raise ValueError(f"cannot revoke a {record.state} record")
-        claimed = self.ledger.transition(record, REVOKING, reason=record.reason or reason,
-                                         due_at=self.now() + self.policy.lease_seconds)
+        if self.leased(record):
+            raise StaleRecord(record.credential_id)
+        claimed = self.ledger.transition(record, REVOKING, reason=record.reason or reason, **self._lease())
         return self._delete_claimed(claimed)
 
     def _delete_claimed(self, claimed: KeyRecord) -> Outcome:
@@ -221,7 +236,9 @@ class KeyLifecycle:
         create may still be under way in VMS. Raises StaleRecord if someone else holds the record.
         """
         now = self.now()
-        claimed = self.ledger.transition(record, PENDING, due_at=now + self.policy.lease_seconds)
+        if self.leased(record):
+            raise StaleRecord(record.credential_id)
+        claimed = self.ledger.transition(record, PENDING, **self._lease())
         user = VastUser.from_ref(claimed.vast_user)
         try:
             listed = self.vms.list_keys(user)
@@ -258,7 +275,7 @@ class KeyLifecycle:
             return _out(self._release(claimed, f"ambiguous: {len(candidates)} unknown keys appeared in the window"),
                         AMBIGUOUS)
         attached = self.ledger.transition(claimed, REVOKING, access_key=candidates[0].access_key, reason="reconciled",
-                                          prior_keys=(), due_at=now + self.policy.lease_seconds)
+                                          prior_keys=(), **self._lease())
         return _out(attached, RECONCILED) | self._delete_claimed(attached)
 
     @staticmethod

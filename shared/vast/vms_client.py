@@ -6,15 +6,21 @@
   their ``/``, ``+`` and ``=`` need no escaping; query values are URL-encoded.
 - TLS certificates are verified by default (system store or ``ca_bundle``). Turning it off is an
   explicit ``verify_tls=False`` and logged once per VMS at WARNING.
-- Short timeouts. Listing and deleting are retried (a delete's 404 counts as done); a create is
-  sent once: when its answer is lost the outcome is unknown (:class:`VmsOutcomeUnknown`) and the
+- Short timeouts: ``timeout`` bounds each whole answer (not each socket read, so a VMS that
+  trickles its answer cannot outlast it). A request path wraps its calls in :meth:`VmsClient.deadline`:
+  an attempt or a backoff that cannot finish by then is not started (VmsUnavailable), so the caller
+  answers 503 before its platform's own time limit.
+- Listing and deleting are retried (a delete's 404 counts as done); a create is sent once: when its answer is lost the outcome is unknown (:class:`VmsOutcomeUnknown`) and the
   caller reconciles by listing the user's keys, never by creating again.
 - Secrets never reach a log line: only method, endpoint and status are logged.
 """
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import http.client
+import io
 import json
 import logging
 import random
@@ -82,6 +88,13 @@ def is_cap_refusal(status: int, detail: str) -> bool:
     return status == 400 and "access key" in text and ("2" in text or "maximum" in text)
 
 
+def longest_call_seconds(timeout: float, retries: int, connect_timeout: float = 3.0, backoff: float = 0.2) -> float:
+    """The longest one retried call may take with these settings (see :meth:`VmsClient.longest_call_seconds`)."""
+    attempts = retries + 1
+    sleeps = sum(backoff * 2 ** a * 1.5 for a in range(attempts - 1))
+    return attempts * (connect_timeout + timeout) + sleeps
+
+
 class VmsClient:
     """Thread-safe: each thread keeps its own keep-alive connection."""
 
@@ -110,9 +123,25 @@ class VmsClient:
         """The longest one retried call (list, delete) may take: every attempt connecting and then
         waiting the read timeout, plus the longest backoff between attempts. A caller with a
         deadline (the sweep) stops starting work this long before it."""
-        attempts = self.retries + 1
-        sleeps = sum(self.backoff * 2 ** a * 1.5 for a in range(attempts - 1))
-        return attempts * (self.connect_timeout + self.timeout) + sleeps
+        return longest_call_seconds(self.timeout, self.retries, self.connect_timeout, self.backoff)
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float):
+        """Every call this thread makes inside the block ends within ``seconds`` from now, retries and
+        backoff included: an answer is cut at the deadline, and an attempt or a backoff that cannot
+        finish by then is not started (:class:`VmsUnavailable`; a create is then certainly not sent)."""
+        outer = getattr(self._local, "deadline", None)
+        until = time.monotonic() + max(0.0, seconds)
+        self._local.deadline = until if outer is None else min(outer, until)
+        try:
+            yield
+        finally:
+            self._local.deadline = outer
+
+    def _left(self) -> float | None:
+        """Seconds left before this thread's deadline (None: no deadline)."""
+        until = getattr(self._local, "deadline", None)
+        return None if until is None else until - time.monotonic()
 
     def _ssl_context(self, verify: bool, ca_bundle: str | None) -> ssl.SSLContext:
         if verify:
@@ -128,7 +157,7 @@ class VmsClient:
         return ctx
 
     # -- connections ----------------------------------------------------------------------------
-    def _connection(self, fresh_after: float | None) -> http.client.HTTPConnection:
+    def _connection(self, fresh_after: float | None, left: float | None) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         idle = time.monotonic() - getattr(self._local, "used", 0.0)
         if conn is not None and fresh_after is not None and idle > fresh_after:
@@ -142,6 +171,7 @@ class VmsClient:
                 conn = http.client.HTTPConnection(self._host, self._port, timeout=self.connect_timeout)
             self._local.conn = conn
         if conn.sock is None:
+            conn.timeout = self.connect_timeout if left is None else min(self.connect_timeout, left)
             conn.connect()  # failures here are certain: nothing was sent
             conn.sock.settimeout(self.timeout)
         return conn
@@ -157,12 +187,20 @@ class VmsClient:
         self._drop()
 
     def _once(self, method: str, path: str, body: Any, fresh_after: float | None) -> tuple[int, Any]:
-        """One exchange. Raises ``_NotSent`` when the request surely never left, OSError-likes otherwise."""
+        """One exchange. Raises ``_NotSent`` when the request surely never left, OSError-likes otherwise.
+
+        The whole answer must arrive within ``timeout`` of sending (and before this thread's deadline):
+        every socket read waits only for what is left of it."""
+        left = self._left()
         try:
-            conn = self._connection(fresh_after)
+            conn = self._connection(fresh_after, left)
         except (OSError, ssl.SSLError) as exc:
             self._drop()
             raise _NotSent(exc) from None
+        now = time.monotonic()
+        deadline = now + self.timeout if left is None else min(now + self.timeout, self._local.deadline)
+        conn.sock.settimeout(max(0.001, deadline - now))
+        conn.response_class = functools.partial(_Response, deadline=deadline)
         headers = {"Authorization": self._authorization, "Accept": "application/json"}
         data = None
         if body is not None:
@@ -187,8 +225,12 @@ class VmsClient:
 
     def _call(self, method: str, path: str, body: Any = None, *, idempotent: bool) -> tuple[int, Any]:
         attempts = 1 + (self.retries if idempotent else 0)
+        late = "VMS did not answer within the request's deadline"
         for attempt in range(attempts):
             last = attempt == attempts - 1
+            left = self._left()
+            if left is not None and left <= 0:
+                raise VmsUnavailable(late)  # nothing sent for this attempt
             try:
                 status, payload = self._once(method, path, body, None if idempotent else 2.0)
             except _NotSent as exc:
@@ -206,7 +248,11 @@ class VmsClient:
                     raise VmsOutcomeUnknown(f"VMS answered {status} to the create", status)
                 if last:
                     raise VmsUnavailable(f"VMS answered {status}", status)
-            time.sleep(self.backoff * (2 ** attempt) * (0.5 + random.random()))
+            pause = self.backoff * (2 ** attempt) * (0.5 + random.random())
+            left = self._left()
+            if left is not None and left <= pause:
+                raise VmsUnavailable(late)  # the next attempt could not even start in time
+            time.sleep(pause)
         raise AssertionError("unreachable")
 
     @staticmethod
@@ -277,10 +323,54 @@ class VmsClient:
             nxt = payload.get("next") if isinstance(payload, dict) else None
             if not nxt:
                 return out
-            # Follow only the path and query of "next": never another host.
-            parts = urlsplit(nxt)
-            url = parts.path[len(self._prefix):] + (f"?{parts.query}" if parts.query else "")
+            url = self._next_url(nxt, url)
         raise VmsUnavailable("VMS paginates the key listing without end")
+
+    def _next_url(self, nxt: str, current: str) -> str:
+        """The path and query (under the VMS URL's prefix) of a ``next`` link on our own VMS.
+
+        A link to another scheme, host or port is refused: the listing never follows it."""
+        parts = urlsplit(str(nxt))
+        if parts.scheme or parts.netloc:
+            default = 443 if self._https else 80
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                port = -1
+            if (parts.scheme != ("https" if self._https else "http") or (parts.hostname or "") != self._host.lower()
+                    or port != (self._port or default)):
+                raise VmsError("VMS paginates the key listing to another host; not followed")
+        path = parts.path or current.split("?")[0]
+        if self._prefix and (path == self._prefix or path.startswith(self._prefix + "/")):
+            path = path[len(self._prefix):] or "/"
+        return path + (f"?{parts.query}" if parts.query else "")
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's bytes, each read waiting only for what is left until ``deadline`` (monotonic)."""
+
+    def __init__(self, sock, deadline: float):
+        super().__init__()
+        self._sock, self._deadline = sock, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the VMS answer did not arrive in time")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer)
+
+
+class _Response(http.client.HTTPResponse):
+    """An answer read under one deadline for all of it (status line, headers and body)."""
+
+    def __init__(self, sock, *args, deadline: float, **kwargs):
+        super().__init__(sock, *args, **kwargs)
+        self.fp.close()  # the socket's own reader: only drops its reference, the connection keeps the socket
+        self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
 
 
 class _NotSent(Exception):

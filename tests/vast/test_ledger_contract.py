@@ -163,3 +163,28 @@ def test_a_store_that_is_not_there_is_ledger_unavailable(broken_ledger_options):
     options, env = broken_ledger_options
     with pytest.raises(LedgerUnavailable):
         open_ledger(options, SecretResolver(env)).create(record())
+
+
+def test_a_lease_is_stored_and_ended_by_the_holders_next_transition(ledger):
+    rec = ledger.create(record())
+    claimed = ledger.transition(rec, REVOKING, due_at=NOW + 90, lease_until=NOW + 90)
+    assert ledger.get(rec.credential_id).lease_until == NOW + 90
+    ledger.transition(claimed, REVOKING, attempts=1, due_at=NOW + 30)
+    stored = ledger.get(rec.credential_id)
+    assert (stored.lease_until, stored.attempts, stored.due_at) == (None, 1, NOW + 30)
+
+
+def test_a_sqlite_ledger_file_from_before_leases_gets_the_column(tmp_path):
+    import sqlite3
+
+    from shared.ledger.sqlite import SCHEMA, SqliteLedger
+
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(str(path))
+    old.executescript(SCHEMA.replace(",\n    lease_until INTEGER", ""))
+    old.close()
+    ledger = SqliteLedger(path)
+    rec = ledger.create(record())
+    ledger.transition(rec, REVOKING, due_at=NOW + 90, lease_until=NOW + 90)
+    assert ledger.get(rec.credential_id).lease_until == NOW + 90
+    assert SqliteLedger(path).get(rec.credential_id).lease_until == NOW + 90

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from localdev.default_config import demo_stores
-from shared.ledger import ACTIVE, REVOKED
+from shared.ledger import ACTIVE, PENDING, REVOKED
 from shared.secrets import SecretResolver
 from tests.support import build_service, call, token
 from tests.vast.conftest import SIM_PASSWORD
@@ -209,3 +210,37 @@ def test_the_container_credentials_route_is_not_offered_for_vast_keys(service, i
                 query={"access": "read"})
     assert resp.status == 400 and resp.json()["type"].endswith("/bad-format")
     assert sim.create_calls == 0
+
+
+@pytest.fixture
+def slow_service(raw, idp, clock):
+    raw["stores"]["vast"].update(timeout_seconds=1, retries=2, request_deadline_seconds=1)
+    return build_service(raw, idp, secrets=SecretResolver({"VMS_PASSWORD": SIM_PASSWORD}), clock=clock)
+
+
+def test_a_vend_against_a_slow_vms_is_503_within_the_deadline_and_reconciled_later(slow_service, idp, sim, clock):
+    sim.latency(0.6)  # the listing answers; the create is made but its answer comes after the deadline
+    started = time.monotonic()
+    resp = vend(slow_service, idp)
+    assert resp.status == 503 and int(resp.headers["Retry-After"]) > 0
+    assert time.monotonic() - started < 1.5
+    sim.clear_faults()
+    [record] = ledger_of(slow_service).for_user("vast|local:1001")
+    assert record.state == PENDING and len(sim.keys_of_local_user(1001)) == 1
+    clock.advance(121)
+    assert slow_service.sweep(10)["reconciled"] == 1
+    assert sim.all_keys() == [] and ledger_of(slow_service).get(record.credential_id).state == REVOKED
+
+
+def test_a_revoke_against_a_slow_vms_is_503_within_the_deadline_and_the_sweep_finishes_it(slow_service, idp, sim,
+                                                                                          clock):
+    cid = vend(slow_service, idp).json()["credential_id"]
+    sim.latency(1.5)  # each delete answers after the timeout; three attempts would take over 3 s
+    started = time.monotonic()
+    resp = revoke(slow_service, idp, cid)
+    assert resp.status == 503 and int(resp.headers["Retry-After"]) > 0
+    assert time.monotonic() - started < 1.5
+    sim.clear_faults()
+    clock.advance(3600)
+    assert slow_service.sweep(10)["revoked"] == 1
+    assert sim.all_keys() == [] and ledger_of(slow_service).get(cid).state == REVOKED

@@ -101,3 +101,50 @@ def test_an_azure_table_ledger_defaults_to_managed_identity():
     options = validate_ledger("ledger", {"backend": "azure-table", "table": "vastkeys",
                                          "account_url": "https://a.table.core.windows.net"}, "deployed", {})
     assert options["auth"] == "managed-identity"
+
+
+def test_the_request_deadline_defaults_below_the_api_function_timeout(idp):
+    from tests.deploy.template import load_template
+
+    o = parse_config(doc(idp), "local").stores["v"].options
+    api_timeout = load_template()["Resources"]["ApiFunction"]["Properties"]["Timeout"]
+    assert o["request_deadline_seconds"] == 20 and api_timeout - o["request_deadline_seconds"] >= 5
+
+
+@pytest.mark.parametrize("value", [0, 26, 60, "20"])
+def test_a_request_deadline_past_the_platform_limit_is_refused_naming_it(idp, value):
+    store = dict(copy.deepcopy(STORE), request_deadline_seconds=value)
+    assert refused(doc(idp, store)) == "stores.v.request_deadline_seconds"
+
+
+@pytest.mark.parametrize("over,key", [
+    ({"timeout_seconds": 60, "retries": 5}, "stores.v.timeout_seconds"),
+    ({"timeout_seconds": 60}, "stores.v.timeout_seconds"),
+    ({"retries": 5}, "stores.v.retries"),
+])
+def test_vms_settings_one_sweep_record_could_outrun_the_sweep_with_are_refused_naming_the_key(idp, over, key):
+    store = dict(copy.deepcopy(STORE), pending_grace_seconds=600, **over)
+    assert refused(doc(idp, store)) == key
+
+
+def test_accepted_vms_settings_fit_half_the_smallest_sweep_budget(idp):
+    from shared.providers.vast_s3 import SWEEP_BUDGET_MAX_SECONDS, sweep_reserve_seconds
+    from shared.vast.vms_client import VmsClient
+
+    store = dict(copy.deepcopy(STORE), timeout_seconds=19, retries=2)
+    o = parse_config(doc(idp, store), "local").stores["v"].options
+    vms = VmsClient("https://vms.example", auth=("api-token", "t"), timeout=o["timeout_seconds"], retries=o["retries"])
+    assert sweep_reserve_seconds(vms) <= SWEEP_BUDGET_MAX_SECONDS / 2
+
+
+def test_the_sweep_budget_bound_is_the_smallest_platform_budget():
+    import importlib
+
+    import function_app
+    from shared.providers.vast_s3 import SWEEP_BUDGET_MAX_SECONDS
+    from tests.deploy.template import load_template
+
+    lambda_sweep = importlib.import_module("lambda.sweep")
+    sweep_timeout = load_template()["Resources"]["SweepFunction"]["Properties"]["Timeout"]
+    azure_max = function_app._sweep_budget("1e9")
+    assert SWEEP_BUDGET_MAX_SECONDS == min(azure_max, sweep_timeout - lambda_sweep.SAFETY_MARGIN_SECONDS)

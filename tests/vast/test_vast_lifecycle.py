@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from shared.ledger import ACTIVE, FAILED, PENDING, REVOKED, REVOKING, LedgerUnavailable
-from tests.vast.vastkit import (Clock, add_users, all_revoked, ledger_of, live_keys, vast_service, vend)
+from tests.vast.vastkit import (Clock, add_users, all_revoked, ledger_of, live_keys, revoke, vast_service, vend)
 
 
 @pytest.fixture
@@ -236,3 +236,52 @@ def test_the_sweep_reserves_a_reconciles_whole_vms_call_chain(idp, sim, certs, l
     monkeypatch.setattr(vast_sweep, "sweep_store", lambda life, budget, settings: seen.setdefault("s", settings) and {})
     service.vendor("vast").sweep(290)
     assert seen["s"].reserve_seconds >= 2 * 3 * (3 + 10)
+
+
+def _during_the_sweeps_delete(service, monkeypatch, action):
+    """Run ``action`` once, while a sweep holds a record and is about to delete its key in VMS."""
+    vms = service.vendor("vast").lifecycle().vms
+    real, results = vms.delete_key, []
+
+    def delete(user, access_key):
+        if not results:
+            results.append(None)
+            results[0] = action()
+        return real(user, access_key)
+
+    monkeypatch.setattr(vms, "delete_key", delete)
+    return results
+
+
+def _failed_revoke(service, idp, sim, cid):
+    sim.fail_next(10, status=500, ops=("delete",))
+    assert revoke(service, idp, cid).status == 503
+    sim.clear_faults()
+    assert ledger_of(service).get(cid).attempts > 0
+
+
+def test_an_api_revoke_does_not_take_a_record_the_sweep_is_deleting(service, idp, sim, clock, monkeypatch):
+    cid = vend(service, idp).json()["credential_id"]
+    _failed_revoke(service, idp, sim, cid)
+    clock.advance(3600)
+    results = _during_the_sweeps_delete(service, monkeypatch, lambda: revoke(service, idp, cid).status)
+    before = sim.delete_calls
+    assert service.sweep(10)["revoked"] == 1
+    assert results == [503] and sim.delete_calls - before == 1
+    assert ledger_of(service).get(cid).state == REVOKED and sim.all_keys() == []
+
+
+def test_a_rotation_does_not_take_a_record_the_sweep_is_deleting(service, idp, sim, clock, monkeypatch):
+    first = vend(service, idp).json()
+    clock.advance(1)
+    second = vend(service, idp).json()
+    _failed_revoke(service, idp, sim, first["credential_id"])
+    clock.advance(120)  # the failed delete's retry is due; the second key is not expired
+    results = _during_the_sweeps_delete(service, monkeypatch, lambda: vend(service, idp))
+    service.sweep(10)
+    [third] = results
+    assert third.status == 200
+    assert live_keys(sim) == {third.json()["credentials"]["access_key_id"]}
+    rotated = ledger_of(service).get(second["credential_id"])
+    assert (rotated.state, rotated.reason) == (REVOKED, "rotated")
+    assert ledger_of(service).get(first["credential_id"]).state == REVOKED

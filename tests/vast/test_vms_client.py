@@ -7,7 +7,7 @@ import time
 import pytest
 
 from shared.vast.mapping import VastUser
-from shared.vast.vms_client import (VmsAuthError, VmsClient, VmsKeyCap, VmsNotFound, VmsOutcomeUnknown,
+from shared.vast.vms_client import (VmsAuthError, VmsClient, VmsError, VmsKeyCap, VmsNotFound, VmsOutcomeUnknown,
                                     VmsUnavailable)
 from tests.vast.conftest import SIM_PASSWORD, SIM_TOKEN
 
@@ -149,3 +149,105 @@ def test_nothing_secret_is_logged(sim, certs, caplog):
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert pair.secret_key not in text and SIM_PASSWORD not in text and pair.access_key not in text
     assert pair.secret_key not in repr(pair)
+
+
+def _paged(c: VmsClient, pages: list) -> list[str]:
+    """Make ``c`` answer its listing calls with ``pages`` in turn; the paths it asked for."""
+    asked = []
+
+    def fake_call(method, path, body=None, *, idempotent):
+        asked.append(path)
+        return 200, pages[len(asked) - 1]
+
+    c._call = fake_call
+    return asked
+
+
+def test_a_next_link_on_another_host_is_refused():
+    c = VmsClient("https://vms.example", auth=("api-token", "t"))
+    asked = _paged(c, [{"results": [], "next": "https://evil.example/api/locals3keys/?user_id=1001&page=2"}])
+    with pytest.raises(VmsError, match="another host"):
+        c.list_keys(ALICE)
+    assert len(asked) == 1
+
+
+def test_a_next_link_is_followed_by_its_path_under_the_url_prefix():
+    c = VmsClient("https://vms.example/vms", auth=("api-token", "t"))
+    asked = _paged(c, [
+        {"results": [{"access_key": "K1"}], "next": "https://VMS.example:443/vms/api/locals3keys/?page=2"},
+        {"results": [{"access_key": "K2"}], "next": "https://vms.example/api/locals3keys/?page=3"},
+        {"results": [{"access_key": "K3"}], "next": "https://vms.example/vmsx/api/locals3keys/?page=4"},
+        {"results": [], "next": None}])
+    assert [k.access_key for k in c.list_keys(ALICE)] == ["K1", "K2", "K3"]
+    assert asked[1:] == ["/api/locals3keys/?page=2", "/api/locals3keys/?page=3", "/vmsx/api/locals3keys/?page=4"]
+
+
+@pytest.fixture
+def trickling_vms():
+    """A VMS (plain http) that sends its answer's headers at once, then its body one byte every 0.2 s."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                body = b'[{"access_key": "K1"}]' + b" " * 40
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n" % len(body))
+                for byte in body:
+                    if stop.wait(0.2):
+                        break
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_a_vms_that_trickles_its_answer_is_cut_at_the_timeout(trickling_vms):
+    c = VmsClient(trickling_vms, auth=("api-token", "t"), timeout=1.0, retries=0)
+    started = time.monotonic()
+    with pytest.raises(VmsUnavailable):
+        c.list_keys(ALICE)
+    assert time.monotonic() - started < 1.5
+
+
+def test_retries_that_cannot_finish_within_the_deadline_are_skipped(sim, certs):
+    sim.fail_next(10, status=503, ops=("list",))
+    c = client(sim, certs, retries=5, backoff=0.4)
+    started = time.monotonic()
+    with pytest.raises(VmsUnavailable), c.deadline(0.5):
+        c.list_keys(ALICE)
+    assert time.monotonic() - started < 0.6
+    assert sim.calls["list"] <= 2
+
+
+def test_a_slow_answer_is_cut_at_the_deadline_before_its_timeout(sim, certs):
+    sim.latency(2.0)
+    c = client(sim, certs, timeout=3.0, retries=2)
+    started = time.monotonic()
+    with pytest.raises(VmsUnavailable), c.deadline(0.5):
+        c.list_keys(ALICE)
+    assert time.monotonic() - started < 0.9
+
+
+def test_no_create_is_sent_once_the_deadline_has_passed(sim, certs):
+    c = client(sim, certs)
+    with pytest.raises(VmsUnavailable), c.deadline(0.0):
+        c.create_key(ALICE)
+    assert sim.create_calls == 0
