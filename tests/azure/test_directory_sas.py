@@ -7,10 +7,8 @@ import hashlib
 import hmac
 from urllib.parse import parse_qs, unquote
 
-from shared.config import parse_config
 from shared.secrets import SecretResolver
-from shared.api import VendingService
-from tests.support import call, idp_fetch, issuer_block, token
+from tests.support import build_service, call, issuer_block, token
 
 KEY = base64.b64encode(b"k" * 64).decode()
 
@@ -23,11 +21,7 @@ def service(idp):
                             "auth": {"method": "account-key", "account_key": {"env": "LAKE_KEY"}}}},
         "grants": [{"match": {"groups": ["team"]}, "stores": ["lake"], "prefix": "team-a/", "access": "write"}],
     }
-    from shared.identity.tokens import TokenValidator
-
-    config = parse_config(raw, mode="local")
-    return VendingService(config, validator=TokenValidator(config, fetch=idp_fetch(idp)),
-                          secrets=SecretResolver({"LAKE_KEY": KEY}))
+    return build_service(raw, idp, secrets=SecretResolver({"LAKE_KEY": KEY}))
 
 
 def test_a_prefix_on_a_hierarchical_account_is_a_directory_sas_of_the_right_depth(idp):

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import base64
 
-from shared.api import VendingService
-from shared.config import parse_config
-from shared.identity.tokens import TokenValidator
 from shared.secrets import SecretResolver
-from tests.support import call, idp_fetch, issuer_block, token
+from tests.support import build_service, call, issuer_block, token
 
 KEY = base64.b64encode(b"k" * 64).decode()
 
@@ -21,9 +18,7 @@ def service(idp):
         "grants": [{"match": {"groups": ["listers"]}, "stores": ["flat"], "prefix": "data/", "access": "list"}],
         "limits": {"credential_cache": {"enabled": False}},
     }
-    config = parse_config(raw, mode="local")
-    return VendingService(config, validator=TokenValidator(config, fetch=idp_fetch(idp)),
-                          secrets=SecretResolver({"KEY": KEY}))
+    return build_service(raw, idp, secrets=SecretResolver({"KEY": KEY}))
 
 
 def test_list_access_to_one_blob_is_refused_rather_than_signed_as_read(idp):
