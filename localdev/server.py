@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -17,13 +18,16 @@ from shared.errors import Problem, bad_request
 from .devidp import DevIdentityProvider
 
 DEV_IDP_PREFIX = "/dev-idp/"
+# How long a request body may take to arrive once its headers have: a client that announces more
+# bytes than it sends gets a 400 after this, instead of holding a handler thread for the idle timeout.
+BODY_TIMEOUT_SECONDS = 5.0
 
 
 class LocalServer:
     def __init__(self, service: VendingService, idp: DevIdentityProvider | None, host: str = "127.0.0.1",
-                 port: int = 7071):
+                 port: int = 7071, body_timeout_seconds: float = BODY_TIMEOUT_SECONDS):
         self.service, self.idp = service, idp
-        handler = type("Handler", (_Handler,), {"server_ref": self})
+        handler = type("Handler", (_Handler,), {"server_ref": self, "body_timeout": body_timeout_seconds})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
@@ -52,6 +56,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "tvs-local"
     sys_version = ""
     timeout = 30  # a client that stops sending mid-request frees its thread
+    body_timeout = BODY_TIMEOUT_SECONDS
 
     def log_message(self, fmt, *args):  # the audit log says what matters; no URLs with tokens on stderr
         pass
@@ -63,18 +68,48 @@ class _Handler(BaseHTTPRequestHandler):
             self._refuse(Problem(411, "length-required", "Length required",
                                  "send the body with a Content-Length, not chunked"))
             return None
-        length = self.headers.get("Content-Length")
-        if length is None:
+        values = {v.strip() for field in self.headers.get_all("Content-Length") or () for v in field.split(",")}
+        if not values:
             return b""
+        if len(values) > 1:  # RFC 9112 §6.3: differing lengths make the framing invalid
+            self._refuse(bad_request("the request carries differing Content-Length values", "bad-content-length"))
+            return None
+        length = values.pop()
         if not (length.isascii() and length.isdigit()):
             self._refuse(bad_request("Content-Length must be a decimal number of bytes", "bad-content-length"))
             return None
         n = int(length)
         limit = self.server_ref.service.config.limits.max_body_bytes + 1
-        body = self.rfile.read(min(n, limit))
+        want = min(n, limit)
+        body = self._read_exactly(want)
+        if len(body) < want:
+            self._refuse(bad_request(f"the body ended before its Content-Length of {n} bytes", "body-incomplete"))
+            return None
         if n > limit:
             self.close_connection = True  # the rest of an oversized body is never read
         return body
+
+    def _read_exactly(self, n: int) -> bytes:
+        """Up to ``n`` bytes, within ``body_timeout`` for the whole body (a client trickling bytes cannot
+        stretch it); fewer when the client stops sending or closes."""
+        deadline = time.monotonic() + self.body_timeout
+        chunks, got = [], 0
+        try:
+            while got < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.connection.settimeout(left)
+                chunk = self.rfile.read1(n - got)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
+        except TimeoutError:
+            pass
+        finally:
+            self.connection.settimeout(self.timeout)
+        return b"".join(chunks)
 
     def _refuse(self, problem: Problem) -> None:
         self.close_connection = True
@@ -105,7 +140,22 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.server_ref.service.handle(request)
         self._send(response.status, response.headers, response.body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+    def __getattr__(self, name: str):
+        # Every method reaches the core, whose router answers 404 or 405 with Allow as problem+json
+        # (http.server would answer a method without a do_<METHOD> with an HTML 501).
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors http.server finds itself (a malformed request line, an oversized header) as problem+json."""
+        if self.request_version == "HTTP/0.9" or not getattr(self, "request_version", None):
+            self.request_version = "HTTP/1.1"  # always answer with a status line and headers
+        self.close_connection = True
+        slug = {400: "bad-request-line", 414: "uri-too-long", 431: "headers-too-large"}.get(code, "bad-request")
+        problem = Problem(code, slug, message or "Bad request", explain or message or "the request cannot be parsed")
+        response = problem_response(problem, str(uuid.uuid4()))
+        self._send(code, {**response.headers, "Connection": "close"}, response.body)
 
 
 def _joined(headers) -> dict[str, str]:

@@ -66,3 +66,49 @@ def test_repeated_authorization_headers_are_joined_and_refused_not_silently_one_
     out = exchange(local, b"GET /api/v1/stores HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                    b"Authorization: Bearer garbage\r\nAuthorization: Bearer " + tok.encode() + b"\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 401")
+
+
+def test_two_differing_content_lengths_are_400_and_the_connection_closed(local):
+    out = exchange(local, b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 400 ") and b"application/problem+json" in out
+    assert out.count(b"HTTP/1.1 ") == 1
+
+
+def test_a_list_of_identical_content_lengths_is_one_length(local):
+    out = exchange(local, b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                          b"Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}")
+    assert out.startswith(b"HTTP/1.1 401 ")  # framed as one 2-byte body, then refused for want of a token
+
+
+def test_a_body_shorter_than_its_content_length_is_refused_without_holding_the_thread():
+    server = LocalServer(service=None, idp=None, port=0, body_timeout_seconds=0.5)
+    server.service = VendingService(parse_config({"issuers": [issuer_block(DevIdentityProvider("http://x/dev-idp"))],
+                                                  "stores": {"s": STORE}}, mode="local"))
+    server.start_background()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+            s.sendall(b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 100\r\n\r\n{}")
+            out = s.recv(65536)  # a 5 s socket timeout fails the test long before the old 30 s
+    finally:
+        server.stop()
+    assert out.startswith(b"HTTP/1.1 400 ") and b"application/problem+json" in out and b"body-incomplete" in out
+
+
+@pytest.mark.parametrize("method", [b"TRACE", b"PROPFIND", b"BREW"])
+def test_trace_and_unknown_methods_get_the_cores_problem_json_405(local, method):
+    out = exchange(local, method + b" /api/v1/credentials HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 405 ") and b"application/problem+json" in out and b"Allow: " in out
+    assert b"<html" not in out.lower()
+
+
+def test_an_unknown_method_on_an_unknown_path_is_the_cores_404(local):
+    out = exchange(local, b"TRACE /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 404 ") and b"application/problem+json" in out
+
+
+def test_a_malformed_request_line_gets_problem_json_not_html(local):
+    out = exchange(local, b"GET\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 400 ") or out.startswith(b"HTTP/1.0 400 ")
+    assert b"application/problem+json" in out and b"<html" not in out.lower()
