@@ -9,10 +9,16 @@
   400 that points to per-object signed URLs: a SAS is never broader than the grant.
 - https only (``spr=https``), start back-dated for clock skew, expiry clamped to the store's
   maximum and, for user delegation, to 7 days.
+- Every issuance has its own credential id ``sas-<24 hex>``. A user-delegation SAS carries it as
+  its signed correlation id (``scid``), which storage logs record, so two callers' identical
+  requests in one second still get distinct tokens (not on Azurite, which does not know ``scid``).
+  An account-key SAS has no such field: two identical requests in the same second get the same
+  token, told apart by the audit log's credential id only.
 """
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -21,7 +27,7 @@ from ..authz import Grant
 from ..config import Section
 from ..errors import ConfigError, Problem, unavailable
 from ..secrets import validate_ref
-from .base import IssuedCredential, SignedUrl, Vendor, fingerprint, iso
+from .base import IssuedCredential, SignedUrl, Vendor, iso
 
 AUTH_METHODS = ("account-key", "service-principal", "managed-identity", "workload-identity", "default",
                 "emulator-token")
@@ -34,7 +40,7 @@ BLOB_PERMISSIONS = {"read": "r", "write": "racw", "delete": "racwd"}
 METHOD_PERMISSIONS = {"GET": "r", "HEAD": "r", "PUT": "cw", "DELETE": "d"}
 
 
-def validate_store(s: Section, mode: str) -> dict[str, Any]:
+def validate_store(s: Section, mode: str, issuers: tuple[str, ...] = ()) -> dict[str, Any]:
     """Validate an ``azure-blob`` store block; returns the normalized options."""
     auth = s.section("auth", ("method", "connection_string", "account_key", "tenant_id", "client_id", "client_secret",
                               "authority"))
@@ -206,21 +212,27 @@ class AzureBlobVendor(Vendor):
         # spr=https unless this is the local emulator on plain http.
         return None if account_url.startswith("http://") else "https"
 
-    def _sign(self, sr: str, path: str, permission: str, start: datetime, expiry: datetime) -> str:
+    def _sign(self, sr: str, path: str, permission: str, start: datetime, expiry: datetime) -> tuple[str, str]:
+        """The SAS and its credential id (for user delegation, also its signed correlation id ``scid``)."""
         from azure.storage.blob import generate_blob_sas, generate_container_sas
 
         account_url, account_name, account_key = self._account_info()
         container = self.store.options["container"]
+        issuance = uuid.uuid4().hex[:24]
         signing = {"account_key": account_key} if account_key else {"user_delegation_key": self._user_delegation_key(expiry)}
         common = dict(permission=permission, expiry=expiry, start=start, protocol=self._protocol(account_url))
+        if not account_key and not self.store.options["emulator"]:
+            common["correlation_id"] = issuance  # Azurite leaves scid out of the signature it checks
         if sr == "c":
-            return generate_container_sas(account_name, container, **signing, **common)
-        if sr == "b":
-            return generate_blob_sas(account_name, container, path, **signing, **common)
-        from azure.storage.filedatalake import generate_directory_sas
+            sas = generate_container_sas(account_name, container, **signing, **common)
+        elif sr == "b":
+            sas = generate_blob_sas(account_name, container, path, **signing, **common)
+        else:
+            from azure.storage.filedatalake import generate_directory_sas
 
-        credential = account_key or signing["user_delegation_key"]
-        return generate_directory_sas(account_name, container, path.rstrip("/"), credential, **common)
+            credential = account_key or signing["user_delegation_key"]
+            sas = generate_directory_sas(account_name, container, path.rstrip("/"), credential, **common)
+        return sas, f"sas-{issuance}"
 
     def issue(self, grant: Grant) -> IssuedCredential:
         o = self.store.options
@@ -240,7 +252,7 @@ class AzureBlobVendor(Vendor):
         else:
             sr, permission = "b", BLOB_PERMISSIONS[grant.access]
         issued, start, expiry = self._window(grant.ttl_seconds)
-        sas = self._sign(sr, grant.path, permission, start, expiry)
+        sas, credential_id = self._sign(sr, grant.path, permission, start, expiry)
         account_url, account_name, _ = self._account_info()
         container_url = f"{account_url}/{o['container']}"
         credentials = {"sas_token": sas, "account_url": account_url, "account_name": account_name,
@@ -248,7 +260,7 @@ class AzureBlobVendor(Vendor):
                        "sas_url": f"{container_url}/{quote(grant.path)}?{sas}" if sr == "b" else f"{container_url}?{sas}"}
         host = urlsplit(account_url).netloc
         return IssuedCredential(
-            credential_id=fingerprint(sas, "sas"),
+            credential_id=credential_id,
             provider=self.provider,
             scope={"account": account_name, "container": o["container"], "prefix" if sr != "b" else "blob": grant.path,
                    "resource": {"c": "container", "d": "directory", "b": "blob"}[sr]},
@@ -263,13 +275,13 @@ class AzureBlobVendor(Vendor):
 
     def sign_url(self, grant: Grant, method: str, content_type: str | None) -> SignedUrl:
         issued, start, expiry = self._window(grant.ttl_seconds)
-        sas = self._sign("b", grant.path, METHOD_PERMISSIONS[method], start, expiry)
+        sas, credential_id = self._sign("b", grant.path, METHOD_PERMISSIONS[method], start, expiry)
         account_url, _, _ = self._account_info()
         headers = {"x-ms-blob-type": "BlockBlob"} if method == "PUT" else {}
         if method == "PUT" and content_type:
             headers["Content-Type"] = content_type
         url = f"{account_url}/{self.store.options['container']}/{quote(grant.path)}?{sas}"
-        return SignedUrl(url=url, method=method, headers=headers, expires_at=expiry, credential_id=fingerprint(sas, "sas"))
+        return SignedUrl(url=url, method=method, headers=headers, expires_at=expiry, credential_id=credential_id)
 
 
 def _account_name_from_url(url: str) -> str:

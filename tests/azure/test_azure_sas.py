@@ -246,3 +246,16 @@ def test_storage_options_are_ready_for_adlfs(service, idp):
     cred = vend(service, idp, ["readers"], store="demo", access="read")
     assert set(cred["storage_options"]) == {"account_name", "sas_token", "account_host"}
     assert cred["storage_options"]["sas_token"] == cred["credentials"]["sas_token"]
+
+
+def test_two_callers_with_identical_requests_in_one_second_get_distinct_credential_ids(service_for, idp):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    same_second = service_for(clock=lambda: now)
+    ids = {call(same_second, "POST", "/api/v1/credentials", token=token(idp, sub, ["readers"]),
+                body={"store": "demo", "access": "read"}).json()["credential_id"] for sub in ("alice", "bob")}
+    assert len(ids) == 2
+
+
+def test_no_sas_on_azurite_carries_a_correlation_id_which_azurite_cannot_verify(service, idp):
+    body = vend(service, idp, ["readers"], store="demo", access="read")
+    assert "scid" not in parse_qs(body["credentials"]["sas_token"])
