@@ -18,8 +18,10 @@ DEMO_AWS_EXTERNAL_ID = "tvs-local-demo"
 DEMO_AWS_SECRETS = {"TVS_DEMO_AWS_ACCESS_KEY_ID": "testing", "TVS_DEMO_AWS_SECRET_ACCESS_KEY": "testing"}
 DEMO_VMS_TOKEN_ENV = "TVS_DEMO_VMS_TOKEN"
 # Development subjects -> the simulator's seeded local users; dev tokens may also carry a "uid" or
-# "onprem_sid" claim naming one of its directory users (carol 50001, dave 50002, erin by SID).
-DEMO_VAST_USERS = {"alice": {"user_id": 1001}, "bob": {"user_id": 1002}, "admin": {"user_id": 1}}
+# "onprem_sid" claim naming one of its directory users (carol 50001, dave 50002, erin by SID). The
+# simulator's built-in admin (user 1) is mapped to no one: the development identity provider hands
+# out a token for any subject, "admin" included.
+DEMO_VAST_USERS = {"alice": {"user_id": 1001}, "bob": {"user_id": 1002}}
 
 
 def demo_stores(emulators: dict) -> dict:
@@ -78,14 +80,14 @@ def embedded_config(emulators: dict, issuer: str = DEV_ISSUER, state_dir: Path |
                      "jwks_uri": f"{issuer}/jwks", "dev": True, "claims_profile": "generic"}],
         "stores": demo_stores(emulators),
         "grants": [
-            {"name": "demo-admins", "match": {"groups": ["demo-admins"]}, "stores": ["*"], "access": "delete",
+            {"name": "demo-admins", "match": {"issuers": ["dev"], "groups": ["demo-admins"]}, "stores": ["*"], "access": "delete",
              "max_ttl_seconds": 3600},
-            {"name": "demo-users-read", "match": {"groups": ["demo-users"]}, "stores": ["*"], "access": "read",
+            {"name": "demo-users-read", "match": {"issuers": ["dev"], "groups": ["demo-users"]}, "stores": ["*"], "access": "read",
              "max_ttl_seconds": 3600},
-            {"name": "demo-users-own-prefix", "match": {"groups": ["demo-users"]}, "stores": ["*"],
+            {"name": "demo-users-own-prefix", "match": {"issuers": ["dev"], "groups": ["demo-users"]}, "stores": ["*"],
              "prefix": "users/{sub}/", "access": "write", "max_ttl_seconds": 3600},
         ],
-        "admin_groups": ["demo-admins"],
+        "admin_groups": {"dev": ["demo-admins"]},
     }
     if "vms" in emulators:
         doc["ledger"] = {"backend": "sqlite", "path": str(Path(state_dir or ".local") / "vast-ledger.sqlite3")}

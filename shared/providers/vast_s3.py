@@ -51,7 +51,7 @@ REQUEST_DEADLINE_MAX_SECONDS = 25
 SWEEP_BUDGET_MAX_SECONDS = 280
 
 
-def validate_store(s: Section, mode: str) -> dict[str, Any]:
+def validate_store(s: Section, mode: str, issuers: tuple[str, ...] = ()) -> dict[str, Any]:
     """Validate a ``vast-s3`` store block; returns the normalized options."""
     from ..secrets import validate_ref
     from ..vast.mapping import validate_mapping
@@ -81,7 +81,7 @@ def validate_store(s: Section, mode: str) -> dict[str, Any]:
         request_deadline_seconds=s.integer("request_deadline_seconds", 20, 1, REQUEST_DEADLINE_MAX_SECONDS),
         tenant_id=tenant_id,
         key_access=s.string("key_access", choices=access.LEVELS),
-        mapping=validate_mapping(s.section("mapping", ("users", "claims")), tenant_id),
+        mapping=validate_mapping(s.section("mapping", ("users", "claims", "protected")), tenant_id, issuers),
         max_keys_per_user=s.integer("max_keys_per_user", 2, 1, 10),
         pending_grace_seconds=s.integer("pending_grace_seconds", 120, 10, 3600),
     )

@@ -103,14 +103,15 @@ class KeyLifecycle:
     def issue(self, owner: str, user: VastUser, ttl_seconds: int) -> tuple[KeyRecord, KeyPair]:
         """Create a key for ``user``, ledgered ACTIVE until ``now + ttl_seconds``.
 
-        At the cap, our own oldest key for the user is revoked first; if the user holds only keys
-        we did not issue: 409 ``vast-key-cap``. The secret is returned, never stored. VMS and
+        At the cap, the oldest key this service issued to ``owner`` for the user is revoked first;
+        never a key the user made, nor one issued to another principal mapped to the same user (that
+        principal could not revoke it either): then 409 ``vast-key-cap``. The secret is returned, never stored. VMS and
         ledger failures are Problems (403/503) or LedgerUnavailable; never a half-done ACTIVE record.
         """
         for attempt in range(2):  # a second round only when a concurrent create took the slot we freed
             listed = {k.access_key for k in self._vms(self.vms.list_keys, user)}
             if len(listed) >= self.policy.max_keys_per_user:
-                freed = self._rotate_oldest(user, listed)
+                freed = self._rotate_oldest(user, listed, owner)
                 listed.discard(freed)
             now = self.clock()
             epoch = int(now.timestamp())
@@ -145,10 +146,10 @@ class KeyLifecycle:
             return active, pair
         raise AssertionError("unreachable")
 
-    def _rotate_oldest(self, user: VastUser, listed: set[str]) -> str:
-        # Ours: keys being revoked already (a delete to retry) first, then the oldest ACTIVE one;
-        # never one someone else (a sweep) holds: it is being deleted already.
-        records = [r for r in self.ledger.for_user(self.user_key(user)) if r.access_key in listed]
+    def _rotate_oldest(self, user: VastUser, listed: set[str], owner: str) -> str:
+        # The caller's own: keys being revoked already (a delete to retry) first, then the oldest ACTIVE
+        # one; never one someone else (a sweep) holds: it is being deleted already.
+        records = [r for r in self.ledger.for_user(self.user_key(user)) if r.access_key in listed and r.owner == owner]
         held = [r for r in records if r.state in (ACTIVE, REVOKING) and self.leased(r)]
         records = [r for r in records if r not in held]
         ours = [r for r in records if r.state == REVOKING] + [r for r in records if r.state == ACTIVE]
@@ -171,8 +172,8 @@ class KeyLifecycle:
         n = self.policy.max_keys_per_user
         return conflict("vast-key-cap",
                         f"the VAST user already holds {n} S3 keys (the most VAST allows) and none of them was "
-                        "issued by this service; delete one of them in VMS (or ask the VAST administrator), "
-                        "then ask again")
+                        "issued to you by this service; revoke one of yours, or delete one of them in VMS (or ask "
+                        "the VAST administrator), then ask again")
 
     def _vms(self, call, *args):
         try:

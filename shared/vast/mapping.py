@@ -9,9 +9,14 @@ Store block ``mapping``::
     {"users": {"alice": {"user_id": 1001}, "carol": {"uid": 50001, "issuer": "corp"}},
      "claims": {"sid": "onprem_sid", "uid": "uid_number"}}
 
-``users`` (subject -> VAST user, optionally only for one issuer name) is tried first, then the
-``claims`` in the order sid, uid, user_id. Local VAST users are named by id; directory users by
-NFS uid or SMB SID.
+``users`` (subject -> VAST user, for one issuer name; required with several issuers) is tried
+first, then the ``claims`` in the order sid, uid, user_id (with several issuers, ``claims.issuers``
+names whose claims are trusted). Local VAST users are named by id; directory users by NFS uid or
+SMB SID. Claim values are ASCII digits or a SID, nothing else.
+
+Built-in and privileged users (root, uid 0; VAST's first local user, the cluster's ``admin``;
+LocalSystem and the built-in administrator SIDs; and any the store's ``protected`` block names)
+are never reached through claims, and a table entry reaches one only with ``"privileged": true``.
 """
 from __future__ import annotations
 
@@ -23,9 +28,17 @@ from ..config import Section
 from ..errors import ConfigError, Problem
 from ..identity.principal import Principal
 
-SID = re.compile(r"^S-1-\d+(-\d+){1,14}$")
+SID = re.compile(r"^S-1-\d+(-\d+){1,14}\Z", re.ASCII)
 MAX_UID = 2**32 - 1
 CLAIM_KINDS = ("sid", "uid", "user_id")
+# Never reached through claims (and through the table only when an entry says "privileged": true).
+PROTECTED_UIDS = frozenset({0})  # root
+PROTECTED_USER_IDS = frozenset({1})  # VAST's first local user: the cluster's built-in admin
+# LocalSystem, LocalService, NetworkService; the BUILTIN domain (Administrators and the other built-in groups).
+PROTECTED_SID = re.compile(r"^S-1-5-(18|19|20|32-\d+)\Z")
+# Domain accounts and groups with well-known relative ids: Administrator, krbtgt, Domain Admins,
+# Domain Controllers, Schema Admins, Enterprise Admins, Group Policy Creator Owners.
+PROTECTED_RIDS = frozenset({500, 502, 512, 516, 518, 519, 520})
 
 
 @dataclass(frozen=True)
@@ -63,31 +76,80 @@ def _user(kind: str, value: Any, tenant_id: int | None) -> VastUser | None:
         return VastUser(sid=value, tenant_id=tenant_id) if isinstance(value, str) and SID.match(value) else None
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.isdigit() and len(value) <= 10:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
         value = int(value)
     if not isinstance(value, int) or not 0 <= value <= MAX_UID or (kind == "user_id" and value < 1):
         return None
     return VastUser(uid=value, tenant_id=tenant_id) if kind == "uid" else VastUser(user_id=value, tenant_id=tenant_id)
 
 
-def validate_mapping(s: Section, tenant_id: int | None) -> dict[str, Any]:
-    """Validate a store's ``mapping`` block; returns ``{"users": {...}, "claims": {...}}``."""
-    claims = s.section("claims", CLAIM_KINDS, {})
+def is_protected(user: VastUser, protected: Mapping[str, Any]) -> bool:
+    """True for a built-in or privileged VAST user (see the module docstring), or one the store protects."""
+    if user.uid is not None:
+        return user.uid in PROTECTED_UIDS or user.uid in protected.get("uids", ())
+    if user.user_id is not None:
+        return user.user_id in PROTECTED_USER_IDS or user.user_id in protected.get("user_ids", ())
+    sid = user.sid or ""
+    rid = sid.rsplit("-", 1)[-1]
+    return bool(PROTECTED_SID.match(sid)) or (sid.startswith("S-1-5-21-") and int(rid) in PROTECTED_RIDS) \
+        or sid in protected.get("sids", ())
+
+
+def validate_mapping(s: Section, tenant_id: int | None, issuers: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Validate a store's ``mapping`` block; returns ``{"users", "claims", "claim_issuers", "protected", "tenant_id"}``.
+
+    With more than one issuer, each table entry names its issuer and the claims name the issuers
+    they are read from: a subject or a claim of one identity provider is not one of another.
+    """
+    several = len(issuers) > 1
+    claims = s.section("claims", CLAIM_KINDS + ("issuers",), {})
     claim_names = {kind: claims.string(kind) for kind in CLAIM_KINDS if claims.has(kind)}
+    claim_issuers = _issuer_names(claims, "issuers", issuers)
+    if several and claim_names and not claim_issuers:
+        raise ConfigError(claims.path("issuers"), "is required when more than one issuer is configured: name the "
+                                                  "issuers whose claims map callers to VAST users")
+    p = s.section("protected", ("uids", "user_ids", "sids"), {})
+    protected = {"uids": _ids(p, "uids"), "user_ids": _ids(p, "user_ids"), "sids": p.strings("sids", ())}
     users_raw = s.get("users", dict, {})
     users: dict[str, dict[str, Any]] = {}
     for subject, entry in users_raw.items():
-        e = Section(f"{s.path('users')}.{subject}", entry, CLAIM_KINDS + ("issuer", "tenant_id"))
+        e = Section(f"{s.path('users')}.{subject}", entry, CLAIM_KINDS + ("issuer", "tenant_id", "privileged"))
         kinds = [k for k in CLAIM_KINDS if e.has(k)]
         if len(kinds) != 1:
             raise ConfigError(e.key, "must name exactly one of user_id, uid, sid")
         user = _user(kinds[0], e.raw[kinds[0]], e.integer("tenant_id", tenant_id, 1, 2**31 - 1))
         if user is None:
             raise ConfigError(e.path(kinds[0]), "is not a valid VAST user id / uid / SID")
-        users[subject] = {"user": user, "issuer": e.get("issuer", str, None)}
+        if is_protected(user, protected) and not e.get("privileged", bool, False):
+            raise ConfigError(e.path("privileged"), f"must be true to map a caller to {user.key}, a built-in or "
+                                                    "privileged VAST user (say so explicitly, or map another user)")
+        issuer = e.get("issuer", str, None)
+        if issuer is None and several:
+            raise ConfigError(e.path("issuer"), "is required when more than one issuer is configured: the same "
+                                                "subject at another identity provider is someone else")
+        if issuer is not None and issuers and issuer not in issuers:
+            raise ConfigError(e.path("issuer"), f"unknown issuer {issuer!r}")
+        users[subject] = {"user": user, "issuer": issuer}
     if not users and not claim_names:
         raise ConfigError(s.key, "must map callers to VAST users: give 'users', 'claims' or both")
-    return {"users": users, "claims": claim_names, "tenant_id": tenant_id}
+    return {"users": users, "claims": claim_names, "claim_issuers": claim_issuers, "protected": protected,
+            "tenant_id": tenant_id}
+
+
+def _issuer_names(s: Section, name: str, issuers: tuple[str, ...]) -> tuple[str, ...]:
+    names = s.strings(name, ())
+    for i, issuer in enumerate(names):
+        if issuers and issuer not in issuers:
+            raise ConfigError(f"{s.path(name)}[{i}]", f"unknown issuer {issuer!r}")
+    return names
+
+
+def _ids(s: Section, name: str) -> frozenset[int]:
+    values = s.get(name, list, [])
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_UID:
+            raise ConfigError(f"{s.path(name)}[{i}]", "must be an integer id")
+    return frozenset(values)
 
 
 def vast_user_for(principal: Principal, mapping: Mapping[str, Any]) -> VastUser:
@@ -95,12 +157,19 @@ def vast_user_for(principal: Principal, mapping: Mapping[str, Any]) -> VastUser:
     entry = mapping["users"].get(principal.subject)
     if entry is not None and entry["issuer"] in (None, principal.issuer_name):
         return entry["user"]
+    trusted = mapping.get("claim_issuers") or ()
     for kind, claim in mapping["claims"].items():
+        if trusted and principal.issuer_name not in trusted:
+            break
         if claim in principal.extra:
             user = _user(kind, principal.extra[claim], mapping["tenant_id"])
             if user is None:
                 raise Problem(403, "vast-user-unmapped", "Not granted",
                               f"the claim '{claim}' does not hold a valid VAST {kind}")
+            if is_protected(user, mapping.get("protected") or {}):
+                raise Problem(403, "vast-user-privileged", "Not granted",
+                              f"the claim '{claim}' names a built-in or privileged VAST user; such a user is reached "
+                              "only through an explicit entry of the store's mapping table")
             return user
     raise Problem(403, "vast-user-unmapped", "Not granted",
                   "your identity is not mapped to a VAST user for this store (no table entry and no mapping claim)")

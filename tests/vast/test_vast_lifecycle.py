@@ -285,3 +285,24 @@ def test_a_rotation_does_not_take_a_record_the_sweep_is_deleting(service, idp, s
     rotated = ledger_of(service).get(second["credential_id"])
     assert (rotated.state, rotated.reason) == (REVOKED, "rotated")
     assert ledger_of(service).get(first["credential_id"]).state == REVOKED
+
+
+def test_at_the_cap_a_vend_never_rotates_out_a_key_of_another_principal_of_the_same_user(idp, sim, certs, ledger_config,
+                                                                                          clock):
+    from tests.vast.vastkit import USERS
+
+    shared_user = vast_service(idp, sim, certs, ledger_config, clock,
+                               mapping={"users": {**USERS, "mallory": {"user_id": 1001}}})
+    alices = {vend(shared_user, idp, "alice").json()["credentials"]["access_key_id"] for _ in range(2)}
+    clock.advance(1)
+    resp = vend(shared_user, idp, "mallory")
+    assert resp.status == 409 and resp.json()["type"].endswith("/vast-key-cap")
+    assert live_keys(sim) == alices and sim.delete_calls == 0
+    assert {r.state for r in ledger_of(shared_user).for_user("vast|local:1001")} == {ACTIVE}
+
+
+def test_the_embedded_default_maps_no_demo_subject_to_a_privileged_vast_user():
+    from localdev.default_config import DEMO_VAST_USERS
+    from shared.vast.mapping import is_protected, VastUser
+
+    assert not any(is_protected(VastUser(**entry), {}) for entry in DEMO_VAST_USERS.values())

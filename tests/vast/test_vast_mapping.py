@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shared.config import Section
-from shared.errors import Problem
+from shared.errors import ConfigError, Problem
 from shared.identity.principal import Principal
 from shared.vast.mapping import VastUser, validate_mapping, vast_user_for
 
@@ -16,7 +16,7 @@ SID = "S-1-5-21-1004336348-1177238915-682003330-1101"
 
 
 def mapping(raw: dict, tenant_id=None) -> dict:
-    return validate_mapping(Section("stores.v.mapping", raw, ("users", "claims")), tenant_id)
+    return validate_mapping(Section("stores.v.mapping", raw, ("users", "claims", "protected")), tenant_id)
 
 
 def who(sub="alice", issuer_name="dev", **claims) -> Principal:
@@ -71,3 +71,57 @@ def test_the_vast_modules_import_no_cloud_sdk():
     repo = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo).stdout.strip()
     assert out == "[]"
+
+
+def test_a_uid_claim_in_digits_other_than_ascii_maps_to_no_user():
+    m = mapping({"claims": {"uid": "uidNumber"}})
+    with pytest.raises(Problem) as info:
+        vast_user_for(who("x", uidNumber="\u0665\u0660\u0660\u0660\u0661"), m)  # 50001 in Arabic-Indic digits
+    assert info.value.status == 403
+
+
+@pytest.mark.parametrize("claim,value", [("uidNumber", 0), ("uidNumber", "0"), ("onprem_sid", "S-1-5-18"),
+                                         ("onprem_sid", "S-1-5-32-544"),
+                                         ("onprem_sid", "S-1-5-21-1004336348-1177238915-682003330-500"),
+                                         ("onprem_sid", "S-1-5-21-1004336348-1177238915-682003330-512"),
+                                         ("vast_user_id", 1)])
+def test_claims_never_map_to_a_built_in_or_privileged_vast_user(claim, value):
+    m = mapping({"claims": {"uid": "uidNumber", "sid": "onprem_sid", "user_id": "vast_user_id"}})
+    with pytest.raises(Problem) as info:
+        vast_user_for(who("x", **{claim: value}), m)
+    assert (info.value.status, info.value.slug) == (403, "vast-user-privileged")
+
+
+def test_a_table_entry_naming_a_privileged_user_must_say_so():
+    with pytest.raises(ConfigError) as info:
+        mapping({"users": {"admin": {"user_id": 1}}})
+    assert info.value.key == "stores.v.mapping.users.admin.privileged"
+    assert vast_user_for(who("admin"), mapping({"users": {"admin": {"user_id": 1, "privileged": True}}})) == \
+        VastUser(user_id=1)
+
+
+def test_more_protected_users_may_be_named_per_store():
+    m = mapping({"claims": {"uid": "uidNumber"}, "protected": {"uids": [50009]}})
+    with pytest.raises(Problem) as info:
+        vast_user_for(who("x", uidNumber=50009), m)
+    assert info.value.slug == "vast-user-privileged"
+
+
+def test_with_two_issuers_a_table_entry_must_name_its_issuer():
+    with pytest.raises(ConfigError) as info:
+        validate_mapping(Section("stores.v.mapping", {"users": {"alice": {"user_id": 1001}}}, ("users", "claims")),
+                         None, ("corp", "partners"))
+    assert info.value.key == "stores.v.mapping.users.alice.issuer"
+
+
+def test_with_two_issuers_claims_are_read_only_from_the_issuers_named():
+    raw = {"claims": {"uid": "uidNumber", "issuers": ["corp"]}}
+    m = validate_mapping(Section("stores.v.mapping", raw, ("users", "claims")), None, ("corp", "partners"))
+    assert vast_user_for(who("x", issuer_name="corp", uidNumber=50001), m) == VastUser(uid=50001)
+    with pytest.raises(Problem) as info:
+        vast_user_for(who("x", issuer_name="partners", uidNumber=50001), m)
+    assert info.value.slug == "vast-user-unmapped"
+    with pytest.raises(ConfigError) as info:
+        validate_mapping(Section("stores.v.mapping", {"claims": {"uid": "u"}}, ("users", "claims")), None,
+                         ("corp", "partners"))
+    assert info.value.key == "stores.v.mapping.claims.issuers"

@@ -11,7 +11,7 @@ from tests.vast.conftest import SIM_PASSWORD
 
 STORE = "vast"
 # Subjects mapped to simulator users: alice, bob, admin are seeded; u1..u10 are added by tests that need more.
-USERS = {"alice": {"user_id": 1001}, "bob": {"user_id": 1002}, "admin": {"user_id": 1}}
+USERS = {"alice": {"user_id": 1001}, "bob": {"user_id": 1002}, "admin": {"user_id": 1, "privileged": True}}
 USERS.update({f"u{i}": {"user_id": 2000 + i} for i in range(1, 11)})
 
 
