@@ -100,7 +100,8 @@ def visible_grants(config: Config, principal: Principal) -> list[dict]:
 
 
 def is_admin(config: Config, principal: Principal) -> bool:
-    return bool(set(config.admin_groups) & set(principal.groups))
+    """A member of one of ``admin_groups`` of the principal's own issuer."""
+    return any((principal.issuer_name, group) in config.admin_groups for group in principal.groups)
 
 
 __all__ = ["Grant", "Problem", "authorize", "visible_grants", "is_admin", "MAX_REQUEST_TTL"]

@@ -119,6 +119,8 @@ class IssuerConfig:
     max_stale_seconds: int
     refetch_cooldown_seconds: int
     http_timeout_seconds: float
+    any_tenant: bool = False  # a {tenantid} issuer open to every tenant: every grant for it must match on tenant
+    https_only: bool = True  # deployed mode: a jwks_uri found through discovery must be https too
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,7 @@ class Config:
     stores: Mapping[str, StoreConfig]
     grants: tuple[GrantRule, ...]
     limits: Limits
-    admin_groups: tuple[str, ...]
+    admin_groups: tuple[tuple[str, str], ...]  # (issuer name, group): a group is only ever its own issuer's
     ledger: Mapping[str, Any] | None = None  # the key ledger of revocable kinds (shared.ledger.validate_ledger)
 
     @property
@@ -220,8 +222,8 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
     limits = _parse_limits(doc.section("limits", ("max_body_bytes", "max_ttl_seconds", "credential_cache", "token_cache"),
                                        {}))
     issuers = _parse_issuers(doc, mode)
-    stores = _parse_stores(doc, mode, limits)
-    grants = _parse_grants(doc, stores)
+    stores = _parse_stores(doc, mode, limits, issuers)
+    grants = _parse_grants(doc, stores, issuers)
     ledger = _parse_ledger(doc, mode, stores)
     return Config(
         mode=mode,
@@ -229,7 +231,7 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
         stores=MappingProxyType(stores),
         grants=grants,
         limits=limits,
-        admin_groups=doc.strings("admin_groups", ()),
+        admin_groups=_parse_admin_groups(doc, issuers),
         ledger=MappingProxyType(ledger) if ledger else None,
     )
 
@@ -271,8 +273,10 @@ def _parse_limits(s: Section) -> Limits:
 _ISSUER_FIELDS = (
     "name", "issuer", "audiences", "algorithms", "jwks_uri", "discovery_url", "leeway_seconds",
     "claims_profile", "groups_claim", "roles_claim", "tenants", "dev", "max_stale_seconds",
-    "refetch_cooldown_seconds", "http_timeout_seconds",
+    "refetch_cooldown_seconds", "http_timeout_seconds", "any_tenant",
 )
+TENANT_TEMPLATE = "{tenantid}"
+PRINCIPAL_KEY_SEPARATOR = "|"  # Principal.key is "<issuer>|<subject>": an issuer never contains it
 
 
 def _parse_issuers(doc: Section, mode: str) -> tuple[IssuerConfig, ...]:
@@ -288,6 +292,19 @@ def _parse_issuers(doc: Section, mode: str) -> tuple[IssuerConfig, ...]:
             raise ConfigError(s.path("issuer"), "the development identity provider is allowed only in local mode (TVS_MODE=local)")
         if not issuer.startswith("https://") and mode != "local":
             raise ConfigError(s.path("issuer"), "must be an https URL")
+        if PRINCIPAL_KEY_SEPARATOR in issuer:
+            raise ConfigError(s.path("issuer"), f"must not contain '{PRINCIPAL_KEY_SEPARATOR}'")
+        tenants = s.strings("tenants", ())
+        any_tenant = s.get("any_tenant", bool, False)
+        if any_tenant and TENANT_TEMPLATE not in issuer:
+            raise ConfigError(s.path("any_tenant"), f"applies only to a multi-tenant issuer ({TENANT_TEMPLATE} in its URL)")
+        if any_tenant and tenants:
+            raise ConfigError(s.path("any_tenant"), "contradicts 'tenants': name the allowed tenants or set any_tenant, not both")
+        if TENANT_TEMPLATE in issuer and not tenants and not any_tenant:
+            raise ConfigError(s.path("tenants"), "is required for a multi-tenant issuer: without it a token of any tenant "
+                                                 "is accepted (any tenant's administrator can assign this app's roles); "
+                                                 "name the allowed tenant ids, or set any_tenant: true and match every "
+                                                 "grant on tenants")
         algorithms = s.strings("algorithms", ("RS256",))
         for j, alg in enumerate(algorithms):
             if alg not in ALGORITHMS:
@@ -295,6 +312,10 @@ def _parse_issuers(doc: Section, mode: str) -> tuple[IssuerConfig, ...]:
         jwks_uri = s.get("jwks_uri", str, None)
         discovery = s.get("discovery_url", str, None)
         if not jwks_uri and not discovery:
+            if TENANT_TEMPLATE in issuer:
+                raise ConfigError(s.path("jwks_uri"), f"is required for a multi-tenant issuer (its discovery URL would "
+                                                      f"hold the literal {TENANT_TEMPLATE}), e.g. "
+                                                      "https://login.microsoftonline.com/common/discovery/v2.0/keys")
             discovery = issuer.rstrip("/") + "/.well-known/openid-configuration"
         for name, url in (("jwks_uri", jwks_uri), ("discovery_url", discovery)):
             if url and not url.startswith("https://") and mode != "local":
@@ -318,8 +339,10 @@ def _parse_issuers(doc: Section, mode: str) -> tuple[IssuerConfig, ...]:
             profile=profile,
             groups_claim=s.get("groups_claim", str, None),
             roles_claim=s.get("roles_claim", str, None),
-            tenants=s.strings("tenants", ()),
+            tenants=tenants,
             dev=dev or issuer == DEV_ISSUER,
+            any_tenant=any_tenant,
+            https_only=mode != "local",
             max_stale_seconds=s.integer("max_stale_seconds", 86_400, 0, 7 * 86_400),
             refetch_cooldown_seconds=s.integer("refetch_cooldown_seconds", 60, 1, 3_600),
             http_timeout_seconds=float(s.integer("http_timeout_seconds", 3, 1, 30)),
@@ -327,7 +350,7 @@ def _parse_issuers(doc: Section, mode: str) -> tuple[IssuerConfig, ...]:
     return tuple(out)
 
 
-def _parse_stores(doc: Section, mode: str, limits: Limits) -> dict[str, StoreConfig]:
+def _parse_stores(doc: Section, mode: str, limits: Limits, issuers: tuple[IssuerConfig, ...]) -> dict[str, StoreConfig]:
     from .providers import store_validator  # light: provider modules import no SDK at import time
 
     raw = doc.get("stores", dict)
@@ -348,7 +371,7 @@ def _parse_stores(doc: Section, mode: str, limits: Limits) -> dict[str, StoreCon
         ttl = s.section("ttl", ("default", "max"), {})
         ttl_max = ttl.integer("max", min(3_600, limits.max_ttl_seconds), 60, limits.max_ttl_seconds)
         ttl_default = ttl.integer("default", min(900, ttl_max), 60, ttl_max)
-        options = validate(s, mode)
+        options = validate(s, mode, issuers=tuple(i.name for i in issuers))
         floor = options.get("min_ttl_seconds")
         if floor and ttl_max < floor:
             # Covers the default maximum too (derived from limits.max_ttl_seconds), not only an explicit one.
@@ -360,7 +383,38 @@ def _parse_stores(doc: Section, mode: str, limits: Limits) -> dict[str, StoreCon
     return stores
 
 
-def _parse_grants(doc: Section, stores: Mapping[str, StoreConfig]) -> tuple[GrantRule, ...]:
+def _check_match_issuers(m: Section, match: Match, issuers: tuple[IssuerConfig, ...]) -> None:
+    """A subject, group, role or scope means something only at its issuer: with several issuers a match
+    names the issuers it trusts; a match that reaches an any-tenant issuer names its tenants."""
+    names = [i.name for i in issuers]
+    for j, name in enumerate(match.issuers):
+        if name not in names:
+            raise ConfigError(f"{m.path('issuers')}[{j}]", f"unknown issuer {name!r} (issuer names: {', '.join(names)})")
+    if len(issuers) > 1 and not match.issuers:
+        raise ConfigError(m.path("issuers"), "is required when more than one issuer is configured: a subject or group "
+                                             "of one identity provider is not the same one at another")
+    reached = [i for i in issuers if not match.issuers or i.name in match.issuers]
+    if any(i.any_tenant for i in reached) and not match.tenants:
+        raise ConfigError(m.path("tenants"), "is required: the grant reaches an issuer with any_tenant, so it must name "
+                                             "the tenants it is for")
+
+
+def _parse_admin_groups(doc: Section, issuers: tuple[IssuerConfig, ...]) -> tuple[tuple[str, str], ...]:
+    """``["g"]`` with one issuer, or ``{"issuer-name": ["g", ...]}``: the admin groups of each issuer."""
+    raw = doc.get("admin_groups", (list, dict), [])
+    if isinstance(raw, list):
+        groups = doc.strings("admin_groups", ())
+        if groups and len(issuers) > 1:
+            raise ConfigError("admin_groups", "must name the issuer of each group when more than one issuer is "
+                                              'configured: {"<issuer name>": ["<group>", ...]}')
+        return tuple((issuers[0].name, g) for g in groups)
+    names = {i.name for i in issuers}
+    per = Section("admin_groups", raw, tuple(names))
+    return tuple((name, g) for name in raw for g in per.strings(name))
+
+
+def _parse_grants(doc: Section, stores: Mapping[str, StoreConfig],
+                  issuers: tuple[IssuerConfig, ...]) -> tuple[GrantRule, ...]:
     from .paths import validate_prefix_template
 
     raw = doc.get("grants", list, [])
@@ -374,6 +428,7 @@ def _parse_grants(doc: Section, stores: Mapping[str, StoreConfig]) -> tuple[Gran
         )
         if match == Match():
             raise ConfigError(s.path("match"), "must name at least one condition (a grant for everyone is a mistake)")
+        _check_match_issuers(m, match, issuers)
         store_ids = s.strings("stores")
         if store_ids != ("*",):
             for j, sid in enumerate(store_ids):

@@ -5,7 +5,10 @@
   per cool-down, so a flood of forged kids cannot hammer the IdP.
 - When the IdP is unreachable, the last known good keys keep working for ``max_stale_seconds``;
   with none, validation answers 503 with ``Retry-After``.
-- Only the configured URLs are fetched: ``jku``/``x5u``/``jwk``/``x5c`` token headers are never used.
+- Only the configured URLs are fetched: ``jku``/``x5u``/``jwk``/``x5c`` token headers are never used;
+  in deployed mode a ``jwks_uri`` that discovery names is held to https like a configured one.
+- Only keys fit to verify signatures are kept: not ``use: enc``, ``key_ops`` (when present) naming
+  ``verify``, no symmetric keys, RSA of at least 2048 bits and without the ROCA weakness.
 """
 from __future__ import annotations
 
@@ -23,6 +26,37 @@ from ..errors import Problem, invalid_token, unavailable
 
 log = logging.getLogger("tvs.identity")
 Fetch = Callable[[str, float], dict]
+MIN_RSA_BITS = 2048
+
+# The ROCA fingerprint (Nemec et al., CCS 2017): an RSA modulus made by the affected Infineon library
+# is, modulo each of these small primes, a power of 65537. A random modulus passes all 38 tests with
+# probability about 2^-154, so a match means the key can be factored and must not be trusted.
+_ROCA_PRIMES = (3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101,
+                103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167)
+_ROCA_POWERS = tuple(frozenset(pow(65537, k, p) for k in range(p)) for p in _ROCA_PRIMES)
+
+
+def is_roca_weak(modulus: int) -> bool:
+    """True when ``modulus`` carries the ROCA fingerprint."""
+    return all(modulus % p in powers for p, powers in zip(_ROCA_PRIMES, _ROCA_POWERS))
+
+
+def unfit_for_verification(raw: dict, key: "jwt.PyJWK") -> str | None:
+    """Why a JWKS entry must not verify tokens, or None when it may."""
+    if raw.get("use", "sig") != "sig":
+        return "not a signature key (use)"
+    ops = raw.get("key_ops")
+    if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
+        return "key_ops do not include verify"
+    public = getattr(key.key, "public_numbers", None)
+    numbers = public() if callable(public) else None
+    modulus = getattr(numbers, "n", None)
+    if isinstance(modulus, int):
+        if modulus.bit_length() < MIN_RSA_BITS:
+            return f"RSA key under {MIN_RSA_BITS} bits"
+        if is_roca_weak(modulus):
+            return "RSA key with the ROCA weakness"
+    return None
 
 
 def fetch_json(url: str, timeout: float) -> dict:
@@ -111,17 +145,26 @@ class JwksCache:
             meta = self._fetch(self.issuer.discovery_url, timeout)
             if meta.get("issuer") not in (self.issuer.issuer, None) and "{tenantid}" not in self.issuer.issuer:
                 raise ValueError("discovery document names another issuer")
-            self._jwks_uri = meta["jwks_uri"]
+            uri = meta.get("jwks_uri")
+            if not isinstance(uri, str) or (self.issuer.https_only and not uri.startswith("https://")):
+                log.warning("the discovery document of issuer %s names a jwks_uri that is not an https URL; "
+                            "its keys are not fetched", self.issuer.name)
+                raise ValueError("discovery named a jwks_uri that is not https")
+            self._jwks_uri = uri
         doc = self._fetch(self._jwks_uri, timeout)
         keys: dict[str, jwt.PyJWK] = {}
         for i, raw in enumerate(doc.get("keys", [])):
             if not isinstance(raw, dict) or not isinstance(raw.get("kid", ""), str):
                 continue  # one malformed entry must not cost the usable keys
-            if raw.get("use", "sig") != "sig" or raw.get("kty") == "oct":
+            if raw.get("kty") == "oct":
                 continue  # symmetric keys in a JWKS would let anyone holding the JWKS sign
             try:
                 key = jwt.PyJWK(raw)
             except jwt.PyJWTError:
+                continue
+            reason = unfit_for_verification(raw, key)
+            if reason:
+                log.warning("issuer %s: key %s is not used: %s", self.issuer.name, str(raw.get("kid"))[:64], reason)
                 continue
             keys[raw.get("kid") or f"#{i}"] = key
         if not keys:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Callable, Mapping
 
 import jwt
@@ -45,14 +46,25 @@ def _claim(claims: Mapping, path: str):
     return value
 
 
-def _as_tuple(value) -> tuple[str, ...]:
-    if value is None:
-        return ()
+def _values(value) -> tuple[str, ...]:
+    """Groups and roles: an array of strings; a single string is one value, never split (so that
+    ``"not admins"`` is not the group ``admins``)."""
     if isinstance(value, str):
-        return tuple(v for v in value.split() if v)
+        return (value,) if value else ()
     if isinstance(value, (list, tuple)):
-        return tuple(v for v in value if isinstance(v, str))
+        return tuple(v for v in value if isinstance(v, str) and v)
     return ()
+
+
+def _scopes(value) -> tuple[str, ...]:
+    """Scopes: space-separated by definition (RFC 8693 ``scope``, Entra ``scp``), or an array."""
+    if isinstance(value, str):
+        return tuple(value.split())
+    return _values(value)
+
+
+# A tenant id fills the issuer template and becomes part of the principal's key: one plain identifier.
+TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}\Z", re.ASCII)
 
 
 def _peek(token: str, claims: bool = True) -> tuple[dict, dict]:
@@ -112,8 +124,9 @@ class TokenValidator:
         for issuer in self._issuers:
             if issuer.issuer == iss:
                 return issuer
-            if "{tenantid}" in issuer.issuer and isinstance(unverified.get("tid"), str):
-                if issuer.issuer.replace("{tenantid}", unverified["tid"]) == iss:
+            tid = unverified.get("tid")
+            if "{tenantid}" in issuer.issuer and isinstance(tid, str) and TENANT_ID.match(tid):
+                if issuer.issuer.replace("{tenantid}", tid) == iss:
                     return issuer
         raise invalid_token("the token's issuer is not trusted")
 
@@ -169,15 +182,15 @@ class TokenValidator:
             names["groups"] = issuer.groups_claim
         if issuer.roles_claim:
             names["roles"] = issuer.roles_claim
-        scopes = _as_tuple(_claim(claims, names["scopes"])) or _as_tuple(claims.get("scp"))
+        scopes = _scopes(_claim(claims, names["scopes"])) or _scopes(claims.get("scp"))
         return Principal(
             issuer_name=issuer.name,
             issuer=claims["iss"],
             subject=claims["sub"],
             tenant_id=claims.get("tid") if isinstance(claims.get("tid"), str) else None,
             object_id=claims.get("oid") if isinstance(claims.get("oid"), str) else None,
-            groups=_as_tuple(_claim(claims, names["groups"])),
-            roles=_as_tuple(_claim(claims, names["roles"])),
+            groups=_values(_claim(claims, names["groups"])),
+            roles=_values(_claim(claims, names["roles"])),
             scopes=scopes,
             username=next((claims[k] for k in ("preferred_username", "username", "cognito:username")
                            if isinstance(claims.get(k), str)), None),

@@ -50,7 +50,7 @@ S3_OPERATIONS = {"GET": "get_object", "PUT": "put_object", "DELETE": "delete_obj
 
 
 # -- configuration ---------------------------------------------------------------------------------
-def validate_store(s: Section, mode: str) -> dict[str, Any]:
+def validate_store(s: Section, mode: str, issuers: tuple[str, ...] = ()) -> dict[str, Any]:
     """Validate an ``aws-s3`` store block; returns the normalized options (errors name the key)."""
     emulator = s.get("emulator", bool, False)
     if emulator and mode != "local":

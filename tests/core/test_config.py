@@ -100,3 +100,82 @@ def test_the_cli_check_refuses_to_start_on_an_invalid_document(tmp_path):
                           cwd=Path(__file__).resolve().parents[2], env={"PATH": "/usr/bin:/bin", "TVS_MODE": "deployed"})
     assert proc.returncode == 2
     assert "grants[0].access" in proc.stderr
+
+
+# -- issuers that could speak for someone else's users ---------------------------------------------
+
+ENTRA_TEMPLATE = "https://login.microsoftonline.com/{tenantid}/v2.0"
+
+
+def refused_key(doc, mode="deployed") -> str:
+    with pytest.raises(ConfigError) as err:
+        parse_config(doc, mode)
+    return err.value.key
+
+
+@pytest.mark.parametrize("mode", ["deployed", "local"])
+def test_a_tenant_template_issuer_must_name_its_tenants(mode):
+    doc = broken(lambda d: d["issuers"][0].pop("tenants"))
+    assert doc["issuers"][0]["issuer"] == ENTRA_TEMPLATE
+    assert refused_key(doc, mode) == "issuers[0].tenants"
+
+
+def test_any_tenant_is_refused_unless_every_grant_for_the_issuer_matches_on_tenant():
+    def any_tenant(d):
+        d["issuers"][0].pop("tenants")
+        d["issuers"][0]["any_tenant"] = True
+    assert refused_key(broken(any_tenant)) == "grants[0].match.tenants"
+
+    def pinned(d):
+        any_tenant(d)
+        for grant in d["grants"]:
+            grant["match"]["tenants"] = ["11111111-2222-3333-4444-555555555555"]
+    assert parse_config(broken(pinned)).issuers[0].any_tenant
+
+
+def test_any_tenant_and_a_tenant_list_together_are_refused():
+    assert refused_key(broken(lambda d: d["issuers"][0].update(any_tenant=True))) == "issuers[0].any_tenant"
+
+
+def test_any_tenant_is_only_for_a_tenant_template_issuer():
+    doc = json.loads((EXAMPLES / "config.aws.json").read_text())
+    doc["issuers"][0]["any_tenant"] = True
+    assert refused_key(doc) == "issuers[0].any_tenant"
+
+
+def test_a_discovery_url_over_plain_http_is_refused_in_deployed_mode():
+    def plain_http(d):
+        d["issuers"][0].pop("jwks_uri")
+        d["issuers"][0]["discovery_url"] = "http://idp.example/.well-known/openid-configuration"
+    assert refused_key(broken(plain_http)) == "issuers[0].discovery_url"
+
+
+def two_issuers(mutate=lambda d: None) -> dict:
+    doc = json.loads((EXAMPLES / "config.aws.json").read_text())
+    mutate(doc)
+    return doc
+
+
+def test_with_two_issuers_a_grant_must_name_the_issuer_of_its_subjects_and_groups():
+    assert refused_key(two_issuers(lambda d: d["grants"][0]["match"].pop("issuers"))) == "grants[0].match.issuers"
+
+
+def test_with_two_issuers_admin_groups_must_name_their_issuer():
+    assert refused_key(two_issuers(lambda d: d.update(admin_groups=["tvs-admins"]))) == "admin_groups"
+
+
+def test_with_two_issuers_admin_groups_per_issuer_are_accepted():
+    config = parse_config(two_issuers())
+    assert config.admin_groups == (("cognito", "tvs-admins"),)
+
+
+def test_admin_groups_name_configured_issuers():
+    assert refused_key(two_issuers(lambda d: d.update(admin_groups={"nobody": ["x"]}))) == "admin_groups.nobody"
+
+
+def test_an_issuer_containing_the_principal_key_separator_is_refused():
+    assert refused_key(broken(lambda d: d["issuers"][0].update(issuer="https://idp.example/a|b"))) == "issuers[0].issuer"
+
+
+def test_a_tenant_template_issuer_without_a_jwks_uri_is_refused():
+    assert refused_key(broken(lambda d: d["issuers"][0].pop("jwks_uri"))) == "issuers[0].jwks_uri"

@@ -246,3 +246,87 @@ def test_a_time_claim_that_is_not_a_json_number_is_refused(idp, validator, claim
     now = int(time.time())
     value = {"exp": str(now + 600), "iat": str(now), "nbf": str(now)}[claim]
     assert refused(validator, idp.token(**{claim: value})).status == 401
+
+
+# -- multi-tenant issuers ----------------------------------------------------------------------
+
+ENTRA_TEMPLATE = "https://login.microsoftonline.com/{tenantid}/v2.0"
+ENTRA_KEYS = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
+TENANT_A, TENANT_B = "11111111-1111-1111-1111-111111111111", "99999999-9999-9999-9999-999999999999"
+
+
+def entra_token(idp, tenant, **claims):
+    return idp.token(iss=f"https://login.microsoftonline.com/{tenant}/v2.0", tid=tenant, **claims)
+
+
+def test_with_any_tenant_a_token_of_a_tenant_no_grant_names_is_granted_nothing():
+    from shared.authz import authorize, visible_grants
+
+    idp = RsaIdp("https://login.microsoftonline.com/common/v2.0")
+    config = parse_config({
+        "issuers": [{"name": "entra", "issuer": ENTRA_TEMPLATE, "any_tenant": True, "audiences": ["tvs"],
+                     "jwks_uri": ENTRA_KEYS, "claims_profile": "entra"}],
+        "stores": {"s": STORE},
+        "grants": [{"match": {"roles": ["Vend.Read"], "tenants": [TENANT_A]}, "stores": ["s"], "access": "read"}]})
+    v = TokenValidator(config, fetch=idp.fetch)
+    stranger = v.validate(entra_token(idp, TENANT_B, roles=["Vend.Read"]))
+    assert stranger.tenant_id == TENANT_B and visible_grants(config, stranger) == []
+    with pytest.raises(Problem) as err:
+        authorize(config, stranger, "s", "", "read", None)
+    assert err.value.status == 403
+    member = v.validate(entra_token(idp, TENANT_A, roles=["Vend.Read"]))
+    assert authorize(config, member, "s", "", "read", None).access == "read"
+
+
+@pytest.mark.parametrize("tid", ["a|b", "../x", "", "x" * 100, "11111111-1111-1111-1111-11111111111\u0661"])
+def test_a_tenant_id_that_is_not_one_plain_identifier_is_refused(tid):
+    idp = RsaIdp("https://login.microsoftonline.com/common/v2.0")
+    v = validator_for(idp, issuer=ENTRA_TEMPLATE, claims_profile="entra", tenants=[TENANT_A, tid] if tid else [TENANT_A],
+                      jwks_uri=ENTRA_KEYS)
+    assert refused(v, idp.token(iss=f"https://login.microsoftonline.com/{tid}/v2.0", tid=tid)).status == 401
+
+
+# -- where keys are fetched from -----------------------------------------------------------------
+
+def test_a_jwks_uri_from_discovery_over_plain_http_is_never_fetched_in_deployed_mode(idp):
+    def fetch(url, timeout):
+        idp.urls.append(url)
+        if url.endswith("openid-configuration"):
+            return {"issuer": idp.issuer, "jwks_uri": "http://idp.example/realms/data/keys"}
+        return {"keys": [idp.jwk()]}
+
+    v = validator_for(idp)  # deployed mode, discovery at the issuer
+    v._jwks[idp.issuer]._fetch = fetch
+    problem = refused(v, idp.token())
+    assert problem.status == 503
+    assert not any(url.startswith("http://") for url in idp.urls)
+
+
+def test_a_jwks_uri_from_discovery_over_plain_http_is_fetched_in_local_mode(idp):
+    local = parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"]}], "stores": {"s": STORE}},
+                         mode="local")
+    served = []
+
+    def fetch(url, timeout):
+        served.append(url)
+        if url.endswith("openid-configuration"):
+            return {"issuer": idp.issuer, "jwks_uri": "http://127.0.0.1:9/keys"}
+        return {"keys": [idp.jwk()]}
+
+    assert TokenValidator(local, fetch=fetch).validate(idp.token()).subject == "alice"
+    assert served[-1] == "http://127.0.0.1:9/keys"
+
+
+# -- claim shapes ----------------------------------------------------------------------------------
+
+def test_a_groups_claim_sent_as_one_string_is_one_group_not_split_on_spaces(idp, validator):
+    principal = validator.validate(idp.token(groups="not admins"))
+    assert principal.groups == ("not admins",)
+
+
+def test_a_roles_claim_sent_as_one_string_is_one_role(idp, validator):
+    assert validator.validate(idp.token(roles="Vend.Read Vend.Admin")).roles == ("Vend.Read Vend.Admin",)
+
+
+def test_a_scope_claim_is_still_space_separated(idp, validator):
+    assert validator.validate(idp.token(scope="read  write")).scopes == ("read", "write")
