@@ -1,7 +1,8 @@
-"""Azure Functions adapter (Python v2 programming model): the HTTP contract of API.md and the sweep timer.
+"""Azure Functions adapter (Python v2 programming model): the HTTP contract (docs/api.md) and the sweep timer.
 
 Every function only translates ``func.HttpRequest`` into the core's request and the core's
-response back (DESIGN §2); the route table that decides anything is the core's. Functions are
+response back (docs/design.md, Layers); the route table is the core's contract
+(``shared.api.contract``), one function per route. Functions are
 anonymous at the platform level because the bearer-token check is the service's own; put API
 Management in front for keys, quotas and products (docs/deploy.md).
 
@@ -15,25 +16,16 @@ from urllib.parse import parse_qsl, urlsplit
 import azure.functions as func
 
 from shared import logsafe
-from shared.api import HttpRequest, HttpResponse
-from shared.api import adapter
+from shared.api import HttpRequest, HttpResponse, adapter
+from shared.api.contract import OPERATIONS
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-# (function name, route under the "api" prefix, methods): one function per route of API.md. The
-# catch-all takes every other path and method, so an unknown route or a wrong method gets the
+# (function name, route under the "api" prefix, methods): one function per operation of the contract.
+# The catch-all takes every other path and method, so an unknown route or a wrong method gets the
 # core's problem+json 404/405 rather than the platform's empty 404 (literal routes take precedence).
-ROUTES = (
-    ("health", "v1/health", ("GET",)),
-    ("openapi", "v1/openapi.json", ("GET",)),
-    ("list_stores", "v1/stores", ("GET",)),
-    ("create_credential", "v1/credentials", ("POST",)),
-    ("revoke_credential", "v1/credentials/{credential_id}", ("DELETE",)),
-    ("create_signed_url", "v1/signed-urls", ("POST",)),
-    ("container_credentials", "v1/aws/container-credentials/{store}", ("GET",)),
-    ("not_a_route", "{*path}", ALL_METHODS),
-)
+ROUTES = tuple((op.function, op.route, (op.method,)) for op in OPERATIONS) + (("not_a_route", "{*path}", ALL_METHODS),)
 SWEEP_SCHEDULE = "0 */5 * * * *"  # NCRONTAB, every five minutes
 def _sweep_budget(raw: str | None, default: float = 240.0, ceiling: float = 280.0) -> float:
     """The timer's budget in seconds; a bad value falls back to the default instead of breaking every route.

@@ -34,7 +34,7 @@ from shared.ledger.sqlite import SqliteLedger
 from shared.secrets import SecretResolver
 from shared.vast.lifecycle import KeyLifecycle, LifecyclePolicy
 from shared.vast.mapping import VastUser
-from shared.vast.sweep import SweepSettings, sweep_store
+from shared.vast.reclaim import ReclaimSettings, reclaim_store
 from shared.vast.vms_client import VmsClient
 from tests.support import build_service, call, issuer_block
 
@@ -81,7 +81,7 @@ def seed(sim: Simulator, ledger: SqliteLedger, first_user: int, records: int) ->
     for i, (user_id, key) in enumerate(zip(users, keys)):
         ledger.create(KeyRecord(
             credential_id=f"vast.bench.{first_user}-{i:06d}", store="bench", owner="https://idp|bench",
-            user_key=f"bench|local:{user_id}", vast_user=VastUser(user_id=user_id).as_ref(), state=ACTIVE,
+            user_key=f"bench|local:{user_id}", holder=VastUser(user_id=user_id).as_ref(), state=ACTIVE,
             created_at=now_iso(created), expires_at=int(created.timestamp()) + 60,
             due_at=int(created.timestamp()) + 60, access_key=key))
 
@@ -94,10 +94,10 @@ def lifecycle(sim: Simulator, ledger: SqliteLedger) -> KeyLifecycle:
 def bench_sweep(sim: Simulator, workdir: Path, records: int, concurrency: int, latency: float) -> dict:
     ledger = SqliteLedger(workdir / "sweep.sqlite3")
     seed(sim, ledger, FIRST_USER, records)
-    settings = SweepSettings(page_size=100, concurrency=concurrency)
+    settings = ReclaimSettings(page_size=100, concurrency=concurrency)
     sim.latency(latency)
     started = time.perf_counter()
-    summary = sweep_store(lifecycle(sim, ledger), 600, settings)
+    summary = reclaim_store(lifecycle(sim, ledger), 600, settings)
     elapsed = time.perf_counter() - started
     sim.latency(0)
     assert summary["revoked"] == records and sim.key_count() == 0, summary
@@ -106,7 +106,7 @@ def bench_sweep(sim: Simulator, workdir: Path, records: int, concurrency: int, l
     second = FIRST_USER + records // 2
     seed(sim, traced, second, records)
     tracemalloc.start()
-    sweep_store(lifecycle(sim, traced), 600, settings)
+    reclaim_store(lifecycle(sim, traced), 600, settings)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {"records": records, "seconds": elapsed, "keys_per_second": records / elapsed, "heap_peak_mb": peak / 2**20}

@@ -114,7 +114,7 @@ def _start_sweeper(service: VendingService, every: float) -> None:
         while True:
             time.sleep(every)
             try:
-                service.sweep(budget_seconds=min(50.0, every))
+                service.reclaim_expired(budget_seconds=min(50.0, every))
             except Exception as exc:  # noqa: BLE001 - keep sweeping; the next run retries
                 logging.getLogger("tvs.sweep").error("local sweep failed: %s", type(exc).__name__)
 

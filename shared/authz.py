@@ -1,4 +1,4 @@
-"""Authorization: who may do what (DESIGN §3, §4). Pure: no I/O, no clock, no SDK.
+"""Authorization: who may do what (docs/design.md, Authorization). Pure: no I/O, no clock, no SDK.
 
 ``authorize`` turns a verified :class:`Principal` and a request into a :class:`Grant` (the
 scope, access and TTL a provider must mint exactly), or raises a 403 :class:`Problem`.
@@ -104,4 +104,10 @@ def is_admin(config: Config, principal: Principal) -> bool:
     return any((principal.issuer_name, group) in config.admin_groups for group in principal.groups)
 
 
-__all__ = ["Grant", "Problem", "authorize", "visible_grants", "is_admin", "MAX_REQUEST_TTL"]
+def may_revoke(config: Config, principal: Principal, owner: str) -> bool:
+    """A revocable credential may be taken back by the caller it was issued to (``owner`` is that
+    caller's ``Principal.key``) or by an administrator; to anyone else it does not exist."""
+    return owner == principal.key or is_admin(config, principal)
+
+
+__all__ = ["Grant", "Problem", "authorize", "visible_grants", "is_admin", "may_revoke", "MAX_REQUEST_TTL"]

@@ -1,10 +1,10 @@
-"""The configuration document (DESIGN §3): issuers, stores, grants and limits.
+"""The configuration document (docs/design.md, Configuration): issuers, stores, grants and limits.
 
 One JSON document, named by ``TVS_CONFIG`` (a file path, or the document inline when it starts
 with ``{``). :func:`load_config` validates all of it before the service answers anything and
 raises :class:`ConfigError` naming the first offending key, e.g. ``stores.sales.ttl.max``.
-Store blocks are validated by their provider module (``shared.providers``), so adding a
-provider never touches this file.
+Store blocks are validated by their store kind (``shared.kinds``), so adding a kind never
+touches this file.
 """
 from __future__ import annotations
 
@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from . import access
+from . import access, kinds
 from .errors import ConfigError
+from .kinds import ValidationContext
+from .ledger import validate_ledger
+from .paths import PLACEHOLDERS, validate_prefix_template
+from .sections import Section
 
 CONFIG_ENV = "TVS_CONFIG"
 MODE_ENV = "TVS_MODE"
@@ -24,82 +28,6 @@ DEV_ISSUER = "http://127.0.0.1:7071/dev-idp"
 CLAIM_PROFILES = ("generic", "entra", "cognito", "keycloak")
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 STORE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
-PLACEHOLDERS = ("sub", "oid", "tid", "preferred_username", "email")
-
-
-class Section:
-    """Typed reads from one mapping of the document, each error naming its full key."""
-
-    def __init__(self, key: str, raw: object, allowed: tuple[str, ...]):
-        if not isinstance(raw, Mapping):
-            raise ConfigError(key, "must be an object")
-        unknown = sorted(set(raw) - set(allowed))
-        if unknown:
-            raise ConfigError(self._join(key, unknown[0]), "unknown field")
-        self.key, self.raw = key, raw
-
-    @staticmethod
-    def _join(key: str, name: str) -> str:
-        return f"{key}.{name}" if key else name
-
-    def path(self, name: str) -> str:
-        return self._join(self.key, name)
-
-    def has(self, name: str) -> bool:
-        return name in self.raw
-
-    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ..., *, choices=None) -> Any:
-        if name not in self.raw:
-            if default is ...:
-                raise ConfigError(self.path(name), "is required")
-            return default
-        value = self.raw[name]
-        if isinstance(value, bool) and kind is not bool and not (isinstance(kind, tuple) and bool in kind):
-            raise ConfigError(self.path(name), f"must be {_kind_name(kind)}")
-        if not isinstance(value, kind):
-            raise ConfigError(self.path(name), f"must be {_kind_name(kind)}")
-        if choices is not None and value not in choices:
-            raise ConfigError(self.path(name), f"must be one of {', '.join(map(str, choices))}")
-        return value
-
-    def string(self, name: str, default: Any = ..., **kw) -> str:
-        value = self.get(name, str, default, **kw)
-        if value is not None and value == "" and default is ...:
-            raise ConfigError(self.path(name), "must not be empty")
-        return value
-
-    def strings(self, name: str, default: Any = ...) -> tuple[str, ...]:
-        value = self.get(name, (list, str), default)
-        if isinstance(value, str):
-            value = [value]
-        if value is None:
-            return ()
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item:
-                raise ConfigError(f"{self.path(name)}[{i}]", "must be a non-empty string")
-        return tuple(value)
-
-    def integer(self, name: str, default: Any = ..., lo: int | None = None, hi: int | None = None) -> int:
-        value = self.get(name, int, default)
-        if value is None:
-            return value
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ConfigError(self.path(name), f"must be between {lo} and {hi}")
-        return value
-
-    def section(self, name: str, allowed: tuple[str, ...], default: Any = ...) -> "Section":
-        if name not in self.raw:
-            if default is ...:
-                raise ConfigError(self.path(name), "is required")
-            return Section(self.path(name), default, allowed)
-        return Section(self.path(name), self.raw[name], allowed)
-
-
-def _kind_name(kind) -> str:
-    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "an object", float: "a number"}
-    if isinstance(kind, tuple):
-        return " or ".join(names.get(k, k.__name__) for k in kind)
-    return names.get(kind, kind.__name__)
 
 
 @dataclass(frozen=True)
@@ -238,13 +166,10 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
 
 def _parse_ledger(doc: Section, mode: str, stores: Mapping[str, StoreConfig]) -> dict | None:
     """The ``ledger`` block; required as soon as a store's kind is revocable (it records what it hands out)."""
-    from .ledger import validate_ledger
-    from .providers import vendor_class
-
     if doc.has("ledger"):
         return validate_ledger("ledger", doc.raw["ledger"], mode)
     for store in stores.values():
-        if vendor_class(store.kind).revocable:
+        if kinds.store_kind(store.kind).revocable:
             raise ConfigError("ledger", f"is required: store '{store.id}' ({store.kind}) records every key it hands "
                                         "out in a ledger (backend sqlite, dynamodb or azure-table)")
     return None
@@ -283,76 +208,87 @@ def _parse_issuers(doc: Section, mode: str) -> tuple[IssuerConfig, ...]:
     raw = doc.get("issuers", list)
     if not raw:
         raise ConfigError("issuers", "must list at least one issuer")
-    out, names = [], set()
+    out: list[IssuerConfig] = []
     for i, item in enumerate(raw):
-        s = Section(f"issuers[{i}]", item, _ISSUER_FIELDS)
-        issuer = s.string("issuer")
-        dev = s.get("dev", bool, False)
-        if (dev or issuer == DEV_ISSUER) and mode != "local":
-            raise ConfigError(s.path("issuer"), "the development identity provider is allowed only in local mode (TVS_MODE=local)")
-        if not issuer.startswith("https://") and mode != "local":
-            raise ConfigError(s.path("issuer"), "must be an https URL")
-        if PRINCIPAL_KEY_SEPARATOR in issuer:
-            raise ConfigError(s.path("issuer"), f"must not contain '{PRINCIPAL_KEY_SEPARATOR}'")
-        tenants = s.strings("tenants", ())
-        any_tenant = s.get("any_tenant", bool, False)
-        if any_tenant and TENANT_TEMPLATE not in issuer:
-            raise ConfigError(s.path("any_tenant"), f"applies only to a multi-tenant issuer ({TENANT_TEMPLATE} in its URL)")
-        if any_tenant and tenants:
-            raise ConfigError(s.path("any_tenant"), "contradicts 'tenants': name the allowed tenants or set any_tenant, not both")
-        if TENANT_TEMPLATE in issuer and not tenants and not any_tenant:
-            raise ConfigError(s.path("tenants"), "is required for a multi-tenant issuer: without it a token of any tenant "
-                                                 "is accepted (any tenant's administrator can assign this app's roles); "
-                                                 "name the allowed tenant ids, or set any_tenant: true and match every "
-                                                 "grant on tenants")
-        algorithms = s.strings("algorithms", ("RS256",))
-        for j, alg in enumerate(algorithms):
-            if alg not in ALGORITHMS:
-                raise ConfigError(f"{s.path('algorithms')}[{j}]", f"must be an asymmetric algorithm: {', '.join(ALGORITHMS)}")
-        jwks_uri = s.get("jwks_uri", str, None)
-        discovery = s.get("discovery_url", str, None)
-        if not jwks_uri and not discovery:
-            if TENANT_TEMPLATE in issuer:
-                raise ConfigError(s.path("jwks_uri"), f"is required for a multi-tenant issuer (its discovery URL would "
-                                                      f"hold the literal {TENANT_TEMPLATE}), e.g. "
-                                                      "https://login.microsoftonline.com/common/discovery/v2.0/keys")
-            discovery = issuer.rstrip("/") + "/.well-known/openid-configuration"
-        for name, url in (("jwks_uri", jwks_uri), ("discovery_url", discovery)):
-            if url and not url.startswith("https://") and mode != "local":
-                raise ConfigError(s.path(name), "must be an https URL")
-        name = s.string("name", issuer)
-        if name in names:
-            raise ConfigError(s.path("name"), f"duplicate issuer name {name!r}")
-        names.add(name)
-        audiences = s.strings("audiences")
-        if not audiences:
-            raise ConfigError(s.path("audiences"), "must list at least one audience")
-        profile = s.string("claims_profile", "generic", choices=CLAIM_PROFILES)
-        out.append(IssuerConfig(
-            name=name,
-            issuer=issuer,
-            audiences=audiences,
-            algorithms=algorithms,
-            jwks_uri=jwks_uri,
-            discovery_url=discovery if not jwks_uri else None,
-            leeway_seconds=s.integer("leeway_seconds", 30, 0, 300),
-            profile=profile,
-            groups_claim=s.get("groups_claim", str, None),
-            roles_claim=s.get("roles_claim", str, None),
-            tenants=tenants,
-            dev=dev or issuer == DEV_ISSUER,
-            any_tenant=any_tenant,
-            https_only=mode != "local",
-            max_stale_seconds=s.integer("max_stale_seconds", 86_400, 0, 7 * 86_400),
-            refetch_cooldown_seconds=s.integer("refetch_cooldown_seconds", 60, 1, 3_600),
-            http_timeout_seconds=float(s.integer("http_timeout_seconds", 3, 1, 30)),
-        ))
+        issuer = _parse_issuer(Section(f"issuers[{i}]", item, _ISSUER_FIELDS), mode)
+        if issuer.name in {o.name for o in out}:
+            raise ConfigError(f"issuers[{i}].name", f"duplicate issuer name {issuer.name!r}")
+        out.append(issuer)
     return tuple(out)
 
 
-def _parse_stores(doc: Section, mode: str, limits: Limits, issuers: tuple[IssuerConfig, ...]) -> dict[str, StoreConfig]:
-    from .providers import store_validator  # light: provider modules import no SDK at import time
+def _parse_issuer(s: Section, mode: str) -> IssuerConfig:
+    issuer = s.string("issuer")
+    dev = s.get("dev", bool, False) or issuer == DEV_ISSUER
+    if dev and mode != "local":
+        raise ConfigError(s.path("issuer"), "the development identity provider is allowed only in local mode (TVS_MODE=local)")
+    if not issuer.startswith("https://") and mode != "local":
+        raise ConfigError(s.path("issuer"), "must be an https URL")
+    if PRINCIPAL_KEY_SEPARATOR in issuer:
+        raise ConfigError(s.path("issuer"), f"must not contain '{PRINCIPAL_KEY_SEPARATOR}'")
+    tenants, any_tenant = _tenancy(s, issuer)
+    algorithms = s.strings("algorithms", ("RS256",))
+    for j, alg in enumerate(algorithms):
+        if alg not in ALGORITHMS:
+            raise ConfigError(f"{s.path('algorithms')}[{j}]", f"must be an asymmetric algorithm: {', '.join(ALGORITHMS)}")
+    jwks_uri, discovery = _key_source(s, issuer, mode)
+    audiences = s.strings("audiences")
+    if not audiences:
+        raise ConfigError(s.path("audiences"), "must list at least one audience")
+    return IssuerConfig(
+        name=s.string("name", issuer),
+        issuer=issuer,
+        audiences=audiences,
+        algorithms=algorithms,
+        jwks_uri=jwks_uri,
+        discovery_url=discovery,
+        leeway_seconds=s.integer("leeway_seconds", 30, 0, 300),
+        profile=s.string("claims_profile", "generic", choices=CLAIM_PROFILES),
+        groups_claim=s.get("groups_claim", str, None),
+        roles_claim=s.get("roles_claim", str, None),
+        tenants=tenants,
+        dev=dev,
+        any_tenant=any_tenant,
+        https_only=mode != "local",
+        max_stale_seconds=s.integer("max_stale_seconds", 86_400, 0, 7 * 86_400),
+        refetch_cooldown_seconds=s.integer("refetch_cooldown_seconds", 60, 1, 3_600),
+        http_timeout_seconds=float(s.integer("http_timeout_seconds", 3, 1, 30)),
+    )
 
+
+def _tenancy(s: Section, issuer: str) -> tuple[tuple[str, ...], bool]:
+    """``tenants`` and ``any_tenant``: a multi-tenant issuer names its tenants, or says it takes any."""
+    tenants = s.strings("tenants", ())
+    any_tenant = s.get("any_tenant", bool, False)
+    if any_tenant and TENANT_TEMPLATE not in issuer:
+        raise ConfigError(s.path("any_tenant"), f"applies only to a multi-tenant issuer ({TENANT_TEMPLATE} in its URL)")
+    if any_tenant and tenants:
+        raise ConfigError(s.path("any_tenant"), "contradicts 'tenants': name the allowed tenants or set any_tenant, not both")
+    if TENANT_TEMPLATE in issuer and not tenants and not any_tenant:
+        raise ConfigError(s.path("tenants"), "is required for a multi-tenant issuer: without it a token of any tenant "
+                                             "is accepted (any tenant's administrator can assign this app's roles); "
+                                             "name the allowed tenant ids, or set any_tenant: true and match every "
+                                             "grant on tenants")
+    return tenants, any_tenant
+
+
+def _key_source(s: Section, issuer: str, mode: str) -> tuple[str | None, str | None]:
+    """(jwks_uri, discovery_url): exactly one is set; https outside local mode."""
+    jwks_uri = s.url("jwks_uri", None, allow_http=mode == "local")
+    discovery = s.url("discovery_url", None, allow_http=mode == "local")
+    if jwks_uri:
+        return jwks_uri, None
+    if discovery:
+        return None, discovery
+    if TENANT_TEMPLATE in issuer:
+        raise ConfigError(s.path("jwks_uri"), f"is required for a multi-tenant issuer (its discovery URL would "
+                                              f"hold the literal {TENANT_TEMPLATE}), e.g. "
+                                              "https://login.microsoftonline.com/common/discovery/v2.0/keys")
+    return None, issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+
+def _parse_stores(doc: Section, mode: str, limits: Limits, issuers: tuple[IssuerConfig, ...]) -> dict[str, StoreConfig]:
+    context = ValidationContext(mode=mode, issuers=tuple(i.name for i in issuers))
     raw = doc.get("stores", dict)
     if not raw:
         raise ConfigError("stores", "must define at least one store")
@@ -364,14 +300,14 @@ def _parse_stores(doc: Section, mode: str, limits: Limits, issuers: tuple[Issuer
         if not isinstance(body, Mapping):
             raise ConfigError(key, "must be an object")
         kind = body.get("kind")
-        validate = store_validator(kind)
-        if validate is None:
+        store_kind = kinds.store_kind(kind)
+        if store_kind is None:
             raise ConfigError(f"{key}.kind", "is required" if kind is None else f"unknown store kind {kind!r}")
-        s = Section(key, body, ("kind", "description", "ttl") + validate.fields)
+        s = Section(key, body, ("kind", "description", "ttl") + store_kind.fields)
         ttl = s.section("ttl", ("default", "max"), {})
         ttl_max = ttl.integer("max", min(3_600, limits.max_ttl_seconds), 60, limits.max_ttl_seconds)
         ttl_default = ttl.integer("default", min(900, ttl_max), 60, ttl_max)
-        options = validate(s, mode, issuers=tuple(i.name for i in issuers))
+        options = store_kind.validate(s, context)
         floor = options.get("min_ttl_seconds")
         if floor and ttl_max < floor:
             # Covers the default maximum too (derived from limits.max_ttl_seconds), not only an explicit one.
@@ -415,8 +351,6 @@ def _parse_admin_groups(doc: Section, issuers: tuple[IssuerConfig, ...]) -> tupl
 
 def _parse_grants(doc: Section, stores: Mapping[str, StoreConfig],
                   issuers: tuple[IssuerConfig, ...]) -> tuple[GrantRule, ...]:
-    from .paths import validate_prefix_template
-
     raw = doc.get("grants", list, [])
     out = []
     for i, item in enumerate(raw):

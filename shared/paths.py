@@ -1,4 +1,4 @@
-"""Path rules (DESIGN §4): literal paths only, checked before anything else happens.
+"""Path rules (docs/design.md, Literal paths): literal paths only, checked before anything else happens.
 
 Generated credentials (SAS scopes, IAM session policies, CEL conditions) carry the caller's
 path literally, so anything that could mean more than itself there is refused, never escaped:
@@ -11,6 +11,8 @@ import string
 import unicodedata
 
 MAX_PATH_CHARS = 1024
+# The claims a grant's prefix (and an AWS session tag) may name, filled from verified claims only.
+PLACEHOLDERS = ("sub", "oid", "tid", "preferred_username", "email")
 # * ? are IAM wildcards, ${ } policy variables, [ ] ' " CEL/JSON metacharacters,
 # % would let an encoded form slip past these checks, \ is a separator on some clients, # ends URLs.
 FORBIDDEN = frozenset("*?${}[]'\"%\\#<>|^`~")

@@ -41,7 +41,7 @@ def _cold_import(module: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("module", ["shared", "shared.api", "shared.api.routes", "shared.providers.azure_blob",
+@pytest.mark.parametrize("module", ["shared", "shared.api", "shared.api.routes", "shared.azure.vendor",
                                     "function_app", "lambda.api", "lambda.sweep"])
 def test_importing_loads_no_cloud_sdk(module):
     assert _cold_import(module)["sdks"] == []

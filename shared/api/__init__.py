@@ -1,7 +1,11 @@
-"""The HTTP contract (API.md) as a platform-neutral handler.
+"""The HTTP contract (docs/api.md) as a platform-neutral handler.
 
-Adapters (Azure Functions, Lambda, the local server) build an :class:`HttpRequest`, call
-``get_service().handle(request)`` and translate the :class:`HttpResponse` back.
+- ``contract``: every route, declared once; ``routes``: their handlers; ``service``: the pipeline;
+- ``adapter``: the entry point of the cloud adapters: ``function_app.py`` and ``lambda/`` call
+  :func:`~shared.api.adapter.serve` with an :class:`HttpRequest` and translate the
+  :class:`HttpResponse` back, and their timers call :func:`~shared.api.adapter.sweep`; the local
+  server calls the service's ``handle`` directly;
+- ``http``, ``bodies``, ``openapi``, ``context``, ``reclaim``: the pieces of the pipeline.
 """
 from .http import HttpRequest, HttpResponse
 from .service import VendingService, get_service, reset_service

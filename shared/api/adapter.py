@@ -86,7 +86,7 @@ def sweep(budget_seconds: float, *, fail_on_errors: bool = True) -> dict:
     store could not be swept: a failed scheduled run is what the platform records, retries and
     alerts on (the sweep is idempotent, so a retry is safe).
     """
-    summary = get_service().sweep(max(0.0, budget_seconds))
+    summary = get_service().reclaim_expired(max(0.0, budget_seconds))
     if summary.get("errors") and fail_on_errors:
         raise SweepIncomplete(summary)
     return summary

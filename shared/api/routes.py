@@ -1,38 +1,30 @@
-"""The route table of API.md and the handlers of the v1 routes."""
+"""The handlers of the routes of :mod:`shared.api.contract`, one per ``operationId``."""
 from __future__ import annotations
 
-import re
-
-from .. import audit
-from ..authz import authorize, is_admin, visible_grants
-from ..errors import bad_request, not_found
-from ..providers.base import iso
+from .. import audit, kinds
+from ..access import METHOD_ACCESS
+from ..authz import authorize, is_admin, may_revoke, visible_grants
+from ..clock import iso
+from ..errors import bad_request, conflict, not_found
+from ..kinds.contract import RevocableVendor
 from .bodies import credential_query, credential_request, json_body, signed_url_request
+from .context import RequestContext, Route
+from .contract import API_VERSION, OPERATIONS
 from .http import SECURITY_HEADERS, HttpResponse
 from .openapi import openapi_document
-from .service import RequestContext, Route
-
-VERSION = "0.1.0"
 
 
 def build_routes() -> list[Route]:
-    return [
-        Route("GET", "/api/v1/health", health, auth=False),
-        Route("GET", "/api/v1/openapi.json", openapi, auth=False),
-        Route("GET", "/api/v1/stores", list_stores),
-        Route("POST", "/api/v1/credentials", create_credential),
-        Route("POST", "/api/v1/signed-urls", create_signed_url),
-        Route("DELETE", "/api/v1/credentials/{credential_id}", revoke_credential),
-        Route("GET", "/api/v1/aws/container-credentials/{store}", container_credentials, raw_token=True),
-    ]
+    """One route per operation of the contract; an operation without a handler is a KeyError here."""
+    return [Route(op, HANDLERS[op.operation_id]) for op in OPERATIONS]
 
 
 def health(ctx: RequestContext):
-    return ctx.json(200, {"status": "ok", "version": VERSION})
+    return ctx.json(200, {"status": "ok", "version": API_VERSION})
 
 
 def openapi(ctx: RequestContext):
-    return ctx.json(200, openapi_document(ctx.service.routes))
+    return ctx.json(200, openapi_document([route.operation for route in ctx.service.routes]))
 
 
 def list_stores(ctx: RequestContext):
@@ -65,7 +57,7 @@ def _vend(ctx: RequestContext, req, fmt: str) -> dict:
         offered = sorted(vendor.formats - {"container_credentials"})
         raise bad_request(f"store '{req.store}' ({vendor.provider}) does not offer '{fmt}'; it offers {', '.join(offered)}",
                           "bad-format")
-    if svc.credential_cache is not None and not vendor.revocable:
+    if svc.credential_cache is not None and not isinstance(vendor, RevocableVendor):
         key = (ctx.principal.key, req.store, req.path, req.access, grant.ttl_seconds)
         credential, cached = svc.credential_cache.get_or_mint(key, lambda: vendor.issue(grant))
     else:
@@ -78,8 +70,6 @@ def _vend(ctx: RequestContext, req, fmt: str) -> dict:
 
 
 def create_signed_url(ctx: RequestContext):
-    from ..access import METHOD_ACCESS
-
     svc = ctx.service
     req = signed_url_request(json_body(ctx.request, svc.config.limits.max_body_bytes))
     _known_store(ctx, req.store)
@@ -94,20 +84,11 @@ def create_signed_url(ctx: RequestContext):
                           "credential_id": signed.credential_id})
 
 
-# "<kind>.<store>.<id>": credential ids of revocable kinds name the store that can take them back.
-SELF_ROUTING_ID = re.compile(r"^[a-z0-9-]{1,20}\.([a-z0-9][a-z0-9-]{0,62})\.[A-Za-z0-9-]{1,64}\Z")
-# Ids of non-revocable kinds, and the provider that hands them out: an STS session's access key id;
-# a SAS's fingerprint (shared.providers.base.fingerprint with the prefix "sas").
-NON_REVOCABLE_IDS = ((re.compile(r"^ASIA[A-Z0-9]{16}\Z"), "aws-s3"), (re.compile(r"^sas-[0-9a-f]{24}\Z"), "azure-blob"))
-
-
-def _non_revocable_vendor(svc, credential_id: str):
-    for pattern, provider in NON_REVOCABLE_IDS:
-        if pattern.match(credential_id):
-            for store_id in svc.config.stores:
-                vendor = svc.vendor(store_id)
-                if not vendor.revocable and vendor.provider == provider:
-                    return vendor
+def _vendor_for_credential(svc, credential_id: str):
+    """The vendor of the store whose kind hands out ``credential_id`` (each kind declares its ids)."""
+    for store_id, store in svc.config.stores.items():
+        if kinds.store_kind(store.kind).owns(credential_id, store_id):
+            return svc.vendor(store_id)
     return None
 
 
@@ -116,15 +97,27 @@ def revoke_credential(ctx: RequestContext):
     that cannot be revoked one by one."""
     svc = ctx.service
     cid = ctx.params["credential_id"]
-    vendor = None
-    m = SELF_ROUTING_ID.match(cid)
-    if m and m.group(1) in svc.config.stores:
-        vendor = svc.vendor(m.group(1))
-    else:
-        vendor = _non_revocable_vendor(svc, cid)
+    vendor = _vendor_for_credential(svc, cid)
     if vendor is None:
         raise not_found("there is no such credential")
-    vendor.revoke(cid, principal=ctx.principal, admin=is_admin(svc.config, ctx.principal))
+    if not isinstance(vendor, RevocableVendor):
+        raise conflict("not-revocable", f"{vendor.provider} credentials cannot be revoked one by one; they expire by "
+                                        "themselves")
+    owner = vendor.owner_of(cid)
+    if owner is None or not may_revoke(svc.config, ctx.principal, owner):
+        raise not_found("there is no such credential")  # never reveal that someone else's credential exists
+    vendor.revoke(cid, "owner" if owner == ctx.principal.key else "admin")
     audit.record("revoke", "revoked", principal=ctx.principal, request_id=ctx.request.request_id,
                  store=vendor.store.id, provider=vendor.provider, credential_id=cid)
     return HttpResponse(204, {**SECURITY_HEADERS, "X-Request-Id": ctx.request.request_id}, b"")
+
+
+HANDLERS = {
+    "health": health,
+    "openapi": openapi,
+    "listStores": list_stores,
+    "createCredential": create_credential,
+    "revokeCredential": revoke_credential,
+    "createSignedUrl": create_signed_url,
+    "containerCredentials": container_credentials,
+}

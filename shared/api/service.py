@@ -7,50 +7,24 @@ detail (and is a bug to fix), never a stack trace.
 from __future__ import annotations
 
 import logging
-import re
 import threading
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable
 
-from .. import audit
+from .. import audit, kinds
+from ..cache import CredentialCache
+from ..clock import utcnow
 from ..config import Config, load_config
 from ..errors import Problem, missing_token, not_found
-from ..identity.principal import Principal
 from ..identity.tokens import TokenValidator
+from ..kinds.contract import IssuedCredential, Vendor, VendorContext
 from ..ledger import LazyLedger
-from ..providers import vendor_class
-from ..providers.base import IssuedCredential, Vendor, VendorContext, utcnow
 from ..secrets import SecretResolver
-from ..cache import CredentialCache
-from .http import HttpRequest, HttpResponse, json_response, problem_response
+from .context import RequestContext, Route
+from .http import HttpRequest, HttpResponse, problem_response
+from .reclaim import reclaim_expired
+from .routes import build_routes
 
 log = logging.getLogger("tvs.service")
-
-
-@dataclass
-class Route:
-    method: str
-    template: str  # "/api/v1/credentials/{credential_id}"
-    handler: Callable[["RequestContext"], HttpResponse]
-    auth: bool = True
-    raw_token: bool = False  # container-credentials: the SDK sends the token without "Bearer "
-    pattern: re.Pattern = field(init=False)
-
-    def __post_init__(self):
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.template))
-        self.pattern = re.compile(f"^{regex}\\Z")
-
-
-@dataclass
-class RequestContext:
-    service: "VendingService"
-    request: HttpRequest
-    params: dict[str, str]
-    principal: Principal | None = None
-
-    def json(self, status: int, payload: Any, headers: dict | None = None) -> HttpResponse:
-        return json_response(status, payload, self.request.request_id, headers)
 
 
 class VendingService:
@@ -75,8 +49,6 @@ class VendingService:
             issued_at=lambda c: c.issued_at,
             expires_at=lambda c: c.expires_at,
         ) if limits.enabled else None
-        from .routes import build_routes
-
         self.routes: list[Route] = build_routes()
 
     # -- vendors ------------------------------------------------------------------------------
@@ -85,7 +57,8 @@ class VendingService:
             vendor = self._vendors.get(store_id)
             if vendor is None:
                 store = self.config.stores[store_id]
-                vendor = self._vendors[store_id] = vendor_class(store.kind)(store, self.vendor_context)
+                vendor_class = kinds.store_kind(store.kind).vendor_class()
+                vendor = self._vendors[store_id] = vendor_class(store, self.vendor_context)
             return vendor
 
     # -- pipeline -----------------------------------------------------------------------------
@@ -134,11 +107,9 @@ class VendingService:
             return header.strip()
         raise missing_token()
 
-    def sweep(self, budget_seconds: float = 50.0) -> dict:
-        """The scheduled cleanup: revoke what has expired in every revocable store's ledger."""
-        from .sweep import run_sweep
-
-        return run_sweep(self, budget_seconds)
+    def reclaim_expired(self, budget_seconds: float = 50.0) -> dict:
+        """The scheduled sweep: take back what has expired in every revocable store."""
+        return reclaim_expired(self, budget_seconds)
 
 
 _service: VendingService | None = None

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from urllib.parse import quote, urlencode
 
 from ..errors import unavailable
-from ..providers.base import iso
+from ..clock import iso
 from .policy import partition_of
 from .sts import StsSession
 

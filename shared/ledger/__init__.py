@@ -1,4 +1,4 @@
-"""The key ledger (DESIGN §6): every revocable credential the service hands out, and its state.
+"""The key ledger (docs/design.md, Ledger): every revocable credential the service hands out, and its state.
 
 Intent is written before the side effect, as Vault does with its write-ahead log::
 
@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import os
+import re
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
+from ..clock import iso_micro as now_iso
 from ..errors import ConfigError
+from ..sections import Section
+from ..secrets import validate_ref
 
 PENDING, ACTIVE, REVOKING, REVOKED, FAILED = "PENDING", "ACTIVE", "REVOKING", "REVOKED", "FAILED"
 STATES = (PENDING, ACTIVE, REVOKING, REVOKED, FAILED)
@@ -42,6 +46,8 @@ TRANSITIONS = {
 BACKENDS = ("sqlite", "dynamodb", "azure-table")
 TABLE_ENV = "TVS_LEDGER_TABLE"
 RETENTION_SECONDS = 30 * 86_400  # how long a terminal record is kept for audit before it may be purged
+# The stored name of KeyRecord.holder: ledgers written by the first release (VAST only) call it so.
+HOLDER_ATTRIBUTE = "vast_user"
 
 
 class StaleRecord(Exception):
@@ -70,7 +76,7 @@ class KeyRecord:
     store: str
     owner: str  # Principal.key of the caller it was issued to
     user_key: str  # "<store>|<VAST user>", e.g. "demo-vast|local:1001"
-    vast_user: Mapping[str, Any]  # how to name the user in VMS: {"user_id": 1001} | {"uid": ..} | {"sid": ..}
+    holder: Mapping[str, Any]  # the store-side account the key belongs to, as its kind names it (VAST: {"user_id": 1001})
     state: str
     created_at: str
     expires_at: int
@@ -93,8 +99,8 @@ class KeyRecord:
 
     def to_item(self) -> dict[str, Any]:
         """The stored attributes (no etag; empty optional fields left out)."""
-        item = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "etag"}
-        item["vast_user"] = dict(self.vast_user)
+        item = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("etag", "holder")}
+        item[HOLDER_ATTRIBUTE] = dict(self.holder)
         item["prior_keys"] = list(self.prior_keys)
         if self.sweep_bucket:
             item["sweep_bucket"] = self.sweep_bucket
@@ -104,16 +110,12 @@ class KeyRecord:
     def from_item(cls, item: Mapping[str, Any], etag: str | None = None) -> "KeyRecord":
         names = {f.name for f in dataclasses.fields(cls)} - {"etag"}
         values = {k: v for k, v in item.items() if k in names}
-        values["vast_user"] = dict(values.get("vast_user") or {})
+        values["holder"] = dict(item.get(HOLDER_ATTRIBUTE) or {})
         values["prior_keys"] = tuple(values.get("prior_keys") or ())
         for k in ("expires_at", "due_at", "version", "attempts", "closed_at", "purge_at", "lease_until"):
             if values.get(k) is not None:
                 values[k] = int(values[k])
         return cls(**values, etag=etag)
-
-
-def now_iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def next_version(record: KeyRecord, state: str, **changes: Any) -> KeyRecord:
@@ -204,6 +206,11 @@ class KeyLedger(ABC):
 
         DynamoDB leaves this to its TTL attribute and returns 0."""
 
+    @classmethod
+    @abstractmethod
+    def from_options(cls, options: Mapping[str, Any], secrets=None) -> "KeyLedger":
+        """The backend for validated ``options`` (see :func:`validate_ledger`)."""
+
     def close(self) -> None:
         """Release connections (optional)."""
 
@@ -218,9 +225,6 @@ def validate_ledger(key: str, raw: object, mode: str, environ: Mapping[str, str]
 
     ``$TVS_LEDGER_TABLE`` (set by the SAM template) supplies or overrides the DynamoDB table name.
     """
-    from ..config import Section
-    from ..secrets import validate_ref
-
     env = os.environ if environ is None else environ
     if not isinstance(raw, Mapping):
         raise ConfigError(key, "must be an object")
@@ -240,47 +244,37 @@ def validate_ledger(key: str, raw: object, mode: str, environ: Mapping[str, str]
     if raw_backend == "dynamodb":
         table = env.get(TABLE_ENV) or s.string("table")
         _check_name(s.path("table"), table, r"^[A-Za-z0-9_.-]{3,255}$")
-        out.update(table=table, region=s.get("region", str, None), endpoint_url=s.get("endpoint_url", str, None))
-        if out["endpoint_url"] and not out["endpoint_url"].startswith("https://") and mode != "local":
-            raise ConfigError(s.path("endpoint_url"), "must be an https URL")
+        out.update(table=table, region=s.get("region", str, None),
+                   endpoint_url=s.url("endpoint_url", None, allow_http=mode == "local"))
         return out
     table = s.string("table")
     _check_name(s.path("table"), table, r"^[A-Za-z][A-Za-z0-9]{2,62}$")
     auth = s.string("auth", "managed-identity", choices=("managed-identity", "workload-identity", "default",
                                                           "connection-string"))
-    out.update(table=table, auth=auth, account_url=s.get("account_url", str, None),
+    out.update(table=table, auth=auth, account_url=s.url("account_url", None, allow_http=mode == "local"),
                client_id=s.get("client_id", str, None), ca_bundle=s.get("ca_bundle", str, None))
     if auth == "connection-string" or s.has("connection_string"):
         out["auth"] = "connection-string"
         out["connection_string"] = validate_ref(s.path("connection_string"), s.get("connection_string", object))
     elif not out["account_url"]:
         raise ConfigError(s.path("account_url"), f"is required with auth '{auth}'")
-    elif not out["account_url"].startswith("https://") and mode != "local":
-        raise ConfigError(s.path("account_url"), "must be an https URL")
     return out
 
 
 def _check_name(key: str, value: str, pattern: str) -> None:
-    import re
-
     if not re.match(pattern, value):
         raise ConfigError(key, f"is not a valid table name (pattern {pattern})")
 
 
+# The backends, imported when the ledger is first opened (each imports its own SDK only then).
+BACKEND_CLASSES = {"sqlite": "shared.ledger.sqlite:SqliteLedger", "dynamodb": "shared.ledger.dynamodb:DynamoDbLedger",
+                   "azure-table": "shared.ledger.azure_table:AzureTableLedger"}
+
+
 def open_ledger(options: Mapping[str, Any], secrets=None) -> KeyLedger:
     """Build the backend named by validated ``options`` (see :func:`validate_ledger`)."""
-    backend = options["backend"]
-    if backend == "sqlite":
-        from .sqlite import SqliteLedger
-
-        return SqliteLedger(options["path"])
-    if backend == "dynamodb":
-        from .dynamodb import DynamoDbLedger
-
-        return DynamoDbLedger(options["table"], region=options.get("region"), endpoint_url=options.get("endpoint_url"))
-    from .azure_table import AzureTableLedger
-
-    return AzureTableLedger.from_options(options, secrets)
+    module, _, name = BACKEND_CLASSES[options["backend"]].partition(":")
+    return getattr(importlib.import_module(module), name).from_options(options, secrets)
 
 
 class LazyLedger:

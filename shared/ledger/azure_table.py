@@ -16,7 +16,7 @@ import json
 import threading
 from typing import Any, Mapping
 
-from . import DuplicateRecord, KeyLedger, KeyRecord, StaleRecord
+from . import HOLDER_ATTRIBUTE, DuplicateRecord, KeyLedger, KeyRecord, StaleRecord, sorted_by_creation
 
 ROW_KEY = "rec"
 INT_FIELDS = ("expires_at", "due_at", "version", "attempts", "closed_at", "purge_at", "lease_until")
@@ -80,7 +80,7 @@ class AzureTableLedger(KeyLedger):
         for k, v in item.items():
             if k in INT_FIELDS:
                 entity[k] = EntityProperty(int(v), EdmType.INT64)
-            elif k in ("vast_user", "prior_keys"):
+            elif k in (HOLDER_ATTRIBUTE, "prior_keys"):
                 entity[k] = json.dumps(v, sort_keys=True)
             else:
                 entity[k] = v
@@ -89,7 +89,7 @@ class AzureTableLedger(KeyLedger):
     @staticmethod
     def _record(entity) -> KeyRecord:
         item = {k: getattr(v, "value", v) for k, v in entity.items() if k not in ("PartitionKey", "RowKey")}
-        for k in ("vast_user", "prior_keys"):
+        for k in (HOLDER_ATTRIBUTE, "prior_keys"):
             if k in item:
                 item[k] = json.loads(item[k])
         return KeyRecord.from_item(item, etag=entity.metadata.get("etag"))
@@ -135,8 +135,6 @@ class AzureTableLedger(KeyLedger):
         return pages
 
     def for_user(self, user_key: str) -> list[KeyRecord]:
-        from . import sorted_by_creation
-
         query = "user_key eq '" + user_key.replace("'", "''") + "'"
         return sorted_by_creation(self._record(e) for e in self._c().query_entities(query))
 

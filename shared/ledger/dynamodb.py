@@ -71,6 +71,10 @@ class DynamoDbLedger(KeyLedger):
 
         return (BotoCoreError, ClientError, OSError)
 
+    @classmethod
+    def from_options(cls, options, secrets=None) -> "DynamoDbLedger":
+        return cls(options["table"], region=options.get("region"), endpoint_url=options.get("endpoint_url"))
+
     def __init__(self, table: str, region: str | None = None, endpoint_url: str | None = None, client=None):
         self.table = table
         self._region, self._endpoint = region, endpoint_url

@@ -12,9 +12,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from . import DuplicateRecord, KeyLedger, KeyRecord, LedgerUnavailable, StaleRecord
+from . import HOLDER_ATTRIBUTE, DuplicateRecord, KeyLedger, KeyRecord, LedgerUnavailable, StaleRecord
 
-COLUMNS = ("credential_id", "store", "owner", "user_key", "vast_user", "state", "created_at", "expires_at", "due_at",
+COLUMNS = ("credential_id", "store", "owner", "user_key", HOLDER_ATTRIBUTE, "state", "created_at", "expires_at", "due_at",
            "version", "access_key", "prior_keys", "attempts", "last_error", "reason", "closed_at", "purge_at",
            "sweep_bucket", "lease_until")
 SCHEMA = """
@@ -51,6 +51,10 @@ class SqliteLedger(KeyLedger):
     def sdk_errors(cls):
         return (sqlite3.Error, OSError)
 
+    @classmethod
+    def from_options(cls, options, secrets=None) -> "SqliteLedger":
+        return cls(options["path"])
+
     def __init__(self, path: str | Path):
         path = Path(path)
         self._lock = threading.Lock()
@@ -80,14 +84,14 @@ class SqliteLedger(KeyLedger):
     @staticmethod
     def _row(record: KeyRecord) -> tuple:
         item = record.to_item()
-        item["vast_user"] = json.dumps(item["vast_user"], sort_keys=True)
+        item[HOLDER_ATTRIBUTE] = json.dumps(item[HOLDER_ATTRIBUTE], sort_keys=True)
         item["prior_keys"] = json.dumps(list(record.prior_keys))
         return tuple(item.get(c) for c in COLUMNS)
 
     @staticmethod
     def _record(row: tuple) -> KeyRecord:
         item = dict(zip(COLUMNS, row))
-        item["vast_user"] = json.loads(item["vast_user"])
+        item[HOLDER_ATTRIBUTE] = json.loads(item[HOLDER_ATTRIBUTE])
         item["prior_keys"] = json.loads(item["prior_keys"] or "[]")
         return KeyRecord.from_item({k: v for k, v in item.items() if v is not None})
 

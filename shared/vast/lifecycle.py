@@ -117,7 +117,7 @@ class KeyLifecycle:
             epoch = int(now.timestamp())
             record = self.ledger.create(KeyRecord(
                 credential_id=new_credential_id(self.store_id), store=self.store_id, owner=owner,
-                user_key=self.user_key(user), vast_user=user.as_ref(), state=PENDING, created_at=now_iso(now),
+                user_key=self.user_key(user), holder=user.as_ref(), state=PENDING, created_at=now_iso(now),
                 expires_at=epoch + ttl_seconds, due_at=epoch + self.policy.pending_grace_seconds,
                 prior_keys=tuple(sorted(listed))))
             try:
@@ -212,7 +212,7 @@ class KeyLifecycle:
         return self._delete_claimed(claimed)
 
     def _delete_claimed(self, claimed: KeyRecord) -> Outcome:
-        user = VastUser.from_ref(claimed.vast_user)
+        user = VastUser.from_ref(claimed.holder)
         try:
             self.vms.delete_key(user, claimed.access_key)
         except VmsError as exc:
@@ -240,7 +240,7 @@ class KeyLifecycle:
         if self.leased(record):
             raise StaleRecord(record.credential_id)
         claimed = self.ledger.transition(record, PENDING, **self._lease())
-        user = VastUser.from_ref(claimed.vast_user)
+        user = VastUser.from_ref(claimed.holder)
         try:
             listed = self.vms.list_keys(user)
         except VmsNotFound:

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..config import Section
+from ..sections import Section
 from ..errors import ConfigError, Problem
 from ..identity.principal import Principal
 

@@ -11,6 +11,8 @@ Each answers a :class:`Reply`, so a test can compare what a client would see.
 """
 from __future__ import annotations
 
+from shared.kinds.contract import RevocableVendor
+
 import base64
 import http.client
 import importlib
@@ -172,11 +174,22 @@ class LocalChannel:
             conn.close()
 
 
-class UnsweepableStore:
+class UnsweepableStore(RevocableVendor):
     """A revocable store whose ledger cannot be reached."""
 
-    revocable = True
     provider = "fake"
 
-    def sweep(self, budget_seconds):
+    def __init__(self):
+        pass
+
+    def issue(self, grant):
+        raise NotImplementedError
+
+    def owner_of(self, credential_id):
+        return None
+
+    def revoke(self, credential_id, reason):
+        raise NotImplementedError
+
+    def reclaim_expired(self, budget_seconds):
         return {"revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0, "error": "store-unavailable"}

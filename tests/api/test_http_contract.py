@@ -24,7 +24,7 @@ class CountingVendor:
     def issue(self, grant):
         from datetime import datetime, timedelta, timezone
 
-        from shared.providers.base import IssuedCredential
+        from shared.kinds.contract import IssuedCredential
 
         self.issued.append(grant)
         now = datetime.now(timezone.utc)

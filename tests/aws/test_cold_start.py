@@ -9,7 +9,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import json, sys
-import shared.api, shared.providers.aws_s3
+import shared.api, shared.aws.vendor
 import shared.aws.clients, shared.aws.formats, shared.aws.policy, shared.aws.sessions, shared.aws.sts
 import shared.aws.web_identity
 from shared.config import load_config

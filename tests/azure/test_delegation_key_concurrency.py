@@ -6,8 +6,8 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from shared.config import parse_config
-from shared.providers.azure_blob import AzureBlobVendor
-from shared.providers.base import VendorContext
+from shared.azure.vendor import AzureBlobVendor
+from shared.kinds.contract import VendorContext
 from shared.secrets import SecretResolver
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)

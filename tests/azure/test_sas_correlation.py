@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from shared.providers.azure_blob import AzureBlobVendor
+from shared.azure.vendor import AzureBlobVendor
 from tests.support import build_service, call, issuer_block, token
 
 KEY_VALUE = base64.b64encode(b"d" * 32).decode()

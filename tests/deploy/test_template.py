@@ -162,7 +162,7 @@ def test_the_sweep_may_run_longer_than_its_safety_margin(template):
 
 
 def test_the_sweep_takes_records_for_most_of_its_run_with_the_default_vms_timeouts(template):
-    from shared.providers.vast_s3 import sweep_reserve_seconds
+    from shared.vast.config import sweep_reserve_seconds
     from shared.vast.vms_client import VmsClient
 
     sweep = importlib.import_module("lambda.sweep")

@@ -17,14 +17,14 @@ def record(user: str = "local:1001", state: str = ACTIVE, due_at: int | None = N
            **over) -> KeyRecord:
     cid = f"vast.s1.{uuid.uuid4()}"
     values = dict(credential_id=cid, store="s1", owner="https://idp|alice", user_key=f"s1|{user}",
-                  vast_user={"user_id": 1001}, state=state, created_at=created or "2027-01-15T08:00:00.000000Z",
+                  holder={"user_id": 1001}, state=state, created_at=created or "2027-01-15T08:00:00.000000Z",
                   expires_at=NOW - 10, due_at=due_at, access_key="AK/+=" + cid[-6:] if state != PENDING else None)
     values.update(over)
     return KeyRecord(**values)
 
 
 def test_a_created_record_reads_back_equal(ledger):
-    rec = record(state=PENDING, prior_keys=("K1/+==",), vast_user={"sid": "S-1-5-21-1"})
+    rec = record(state=PENDING, prior_keys=("K1/+==",), holder={"sid": "S-1-5-21-1"})
     ledger.create(rec)
     assert ledger.get(rec.credential_id) == rec
 

@@ -197,7 +197,7 @@ def test_a_revocation_vms_does_not_confirm_is_503_and_the_sweep_finishes_it(serv
     assert resp.status == 503 and "sweep" in resp.json()["detail"]
     sim.clear_faults()
     clock.advance(61)
-    assert service.sweep(10)["revoked"] == 1 and sim.all_keys() == []
+    assert service.reclaim_expired(10)["revoked"] == 1 and sim.all_keys() == []
 
 
 def test_the_openapi_document_now_publishes_the_delete_route(service):
@@ -228,7 +228,7 @@ def test_a_vend_against_a_slow_vms_is_503_within_the_deadline_and_reconciled_lat
     [record] = ledger_of(slow_service).for_user("vast|local:1001")
     assert record.state == PENDING and len(sim.keys_of_local_user(1001)) == 1
     clock.advance(121)
-    assert slow_service.sweep(10)["reconciled"] == 1
+    assert slow_service.reclaim_expired(10)["reconciled"] == 1
     assert sim.all_keys() == [] and ledger_of(slow_service).get(record.credential_id).state == REVOKED
 
 
@@ -242,5 +242,5 @@ def test_a_revoke_against_a_slow_vms_is_503_within_the_deadline_and_the_sweep_fi
     assert time.monotonic() - started < 1.5
     sim.clear_faults()
     clock.advance(3600)
-    assert slow_service.sweep(10)["revoked"] == 1
+    assert slow_service.reclaim_expired(10)["revoked"] == 1
     assert sim.all_keys() == [] and ledger_of(slow_service).get(cid).state == REVOKED

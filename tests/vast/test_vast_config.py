@@ -128,7 +128,7 @@ def test_vms_settings_one_sweep_record_could_outrun_the_sweep_with_are_refused_n
 
 
 def test_accepted_vms_settings_fit_half_the_smallest_sweep_budget(idp):
-    from shared.providers.vast_s3 import SWEEP_BUDGET_MAX_SECONDS, sweep_reserve_seconds
+    from shared.vast.config import SWEEP_BUDGET_MAX_SECONDS, sweep_reserve_seconds
     from shared.vast.vms_client import VmsClient
 
     store = dict(copy.deepcopy(STORE), timeout_seconds=19, retries=2)
@@ -141,7 +141,7 @@ def test_the_sweep_budget_bound_is_the_smallest_platform_budget():
     import importlib
 
     import function_app
-    from shared.providers.vast_s3 import SWEEP_BUDGET_MAX_SECONDS
+    from shared.vast.config import SWEEP_BUDGET_MAX_SECONDS
     from tests.deploy.template import load_template
 
     lambda_sweep = importlib.import_module("lambda.sweep")

@@ -30,11 +30,11 @@ def test_a_vended_key_is_live_then_expires_and_the_sweep_revokes_it(service, idp
     assert ledger_of(service).get(body["credential_id"]).state == ACTIVE
 
     clock.advance(599)
-    assert service.sweep(10)["revoked"] == 0
+    assert service.reclaim_expired(10)["revoked"] == 0
     assert creds["access_key_id"] in live_keys(sim)
 
     clock.advance(2)
-    summary = service.sweep(10)
+    summary = service.reclaim_expired(10)
     assert (summary["revoked"], summary["failed"], summary["remaining"]) == (1, 0, 0)
     assert sim.keys_of_local_user(1001) == []
     record = ledger_of(service).get(body["credential_id"])
@@ -53,7 +53,7 @@ def test_two_overlapping_sweeps_delete_each_key_once(idp, sim, certs, ledger_con
 
     def sweep(svc):
         barrier.wait()
-        results.append(svc.sweep(30))
+        results.append(svc.reclaim_expired(30))
 
     threads = [threading.Thread(target=sweep, args=(svc,)) for svc in (first, second)]
     for t in threads:
@@ -70,16 +70,16 @@ def test_vms_down_during_a_sweep_loses_nothing_and_the_next_sweep_finishes(servi
     keys = live_keys(sim)
     clock.advance(3600)
     sim.fail_next(1000, status=503, ops=("delete",))
-    summary = service.sweep(10)
+    summary = service.reclaim_expired(10)
     assert summary["revoked"] == 0 and summary["failed"] == 3
     assert live_keys(sim) == keys
     records = [ledger_of(service).get(cid) for cid in ids]
     assert all(r.state == REVOKING and r.attempts == 1 and r.due_at > clock().timestamp() for r in records)
 
     sim.clear_faults()
-    assert service.sweep(10)["revoked"] == 0  # the retry waits for its backoff
+    assert service.reclaim_expired(10)["revoked"] == 0  # the retry waits for its backoff
     clock.advance(31)
-    assert service.sweep(10)["revoked"] == 3
+    assert service.reclaim_expired(10)["revoked"] == 3
     assert sim.all_keys() == [] and all_revoked(service, ids)
 
 
@@ -90,11 +90,11 @@ def test_a_failing_vms_trips_the_breaker_and_the_rest_stays_due(idp, sim, certs,
         vend(service, idp, f"u{i}")
     clock.advance(3600)
     sim.fail_next(1000, status=500, ops=("delete",))
-    summary = service.sweep(10)
+    summary = service.reclaim_expired(10)
     assert summary["failed"] == 2 and summary["remaining"] == 4
     sim.clear_faults()
     clock.advance(61)
-    assert service.sweep(10)["revoked"] == 6
+    assert service.reclaim_expired(10)["revoked"] == 6
 
 
 def test_a_crash_between_create_and_ledger_update_is_reconciled(service, idp, sim, clock, monkeypatch):
@@ -115,9 +115,9 @@ def test_a_crash_between_create_and_ledger_update_is_reconciled(service, idp, si
     monkeypatch.undo()
 
     clock.advance(60)
-    assert service.sweep(10)["reconciled"] == 0  # still inside the grace period of the create
+    assert service.reclaim_expired(10)["reconciled"] == 0  # still inside the grace period of the create
     clock.advance(61)
-    summary = service.sweep(10)
+    summary = service.reclaim_expired(10)
     assert (summary["reconciled"], summary["revoked"]) == (1, 1)
     assert live_keys(sim) == {own}
     [record] = ledger.for_user("vast|local:1001")
@@ -141,7 +141,7 @@ def test_a_create_that_never_happened_leaves_a_failed_record_after_the_grace(ser
     [record] = ledger_of(service).for_user("vast|local:1001")
     assert record.state == PENDING  # the create may still be under way in VMS
     clock.advance(121)
-    assert service.sweep(10)["reconciled"] == 1
+    assert service.reclaim_expired(10)["reconciled"] == 1
     assert ledger_of(service).get(record.credential_id).state == FAILED
     assert sim.delete_calls == 0
 
@@ -151,7 +151,7 @@ def test_keys_the_ledger_does_not_know_are_never_touched(service, idp, sim, cloc
     bobs = {sim.add_key(1002)["access_key"] for _ in range(2)}
     ours = vend(service, idp).json()["credentials"]["access_key_id"]
     clock.advance(3600)
-    assert service.sweep(10)["revoked"] == 1
+    assert service.reclaim_expired(10)["revoked"] == 1
     assert live_keys(sim) == {own} | bobs
     assert ours not in live_keys(sim)
     assert sim.delete_calls == 1
@@ -191,15 +191,15 @@ def test_the_sweep_stops_at_its_budget_and_the_next_run_resumes(service, idp, si
     for sub in ("alice", "bob", "admin"):
         vend(service, idp, sub)
     clock.advance(3600)
-    assert service.vendor("vast").sweep(0) == {"revoked": 0, "failed": 0, "reconciled": 0, "remaining": 3}
-    assert service.sweep(10)["revoked"] == 3 and sim.all_keys() == []
+    assert service.vendor("vast").reclaim_expired(0) == {"revoked": 0, "failed": 0, "reconciled": 0, "remaining": 3}
+    assert service.reclaim_expired(10)["revoked"] == 3 and sim.all_keys() == []
 
 
 def test_the_sweep_writes_one_audit_record_per_key(service, idp, sim, clock, caplog):
     ids = {vend(service, idp, sub).json()["credential_id"] for sub in ("alice", "bob")}
     clock.advance(3600)
     caplog.set_level(logging.INFO, logger="tvs.audit")
-    service.sweep(10)
+    service.reclaim_expired(10)
     per_key = [r.getMessage() for r in caplog.records if '"event":"sweep"' in r.getMessage() and "credential_id" in r.getMessage()]
     assert len(per_key) == 2 and all(any(cid in line for line in per_key) for cid in ids)
     assert all('"outcome":"revoked"' in line for line in per_key)
@@ -218,12 +218,12 @@ def test_an_unexpected_error_on_one_record_does_not_stop_the_sweep(service, idp,
         return revoke(record, reason)
 
     monkeypatch.setattr(life, "revoke", flaky)
-    summary = service.sweep(10)
+    summary = service.reclaim_expired(10)
     assert (summary["revoked"], summary["failed"]) == (1, 1)
     assert ledger_of(service).get(fine).state == REVOKED
     assert ledger_of(service).get(broken).state == ACTIVE  # still due: the next run tries again
     monkeypatch.setattr(life, "revoke", revoke)
-    assert service.sweep(10)["revoked"] == 1 and sim.all_keys() == []
+    assert service.reclaim_expired(10)["revoked"] == 1 and sim.all_keys() == []
 
 
 def test_the_sweep_reserves_a_reconciles_whole_vms_call_chain(idp, sim, certs, ledger_config, monkeypatch):
@@ -231,10 +231,10 @@ def test_the_sweep_reserves_a_reconciles_whole_vms_call_chain(idp, sim, certs, l
     # take (retries + 1) x (connect + read timeout) plus the backoff between attempts.
     service = vast_service(idp, sim, certs, ledger_config, timeout_seconds=10, retries=2)
     seen = {}
-    from shared.vast import sweep as vast_sweep
+    from shared.vast import vendor as vast_vendor
 
-    monkeypatch.setattr(vast_sweep, "sweep_store", lambda life, budget, settings: seen.setdefault("s", settings) and {})
-    service.vendor("vast").sweep(290)
+    monkeypatch.setattr(vast_vendor, "reclaim_store", lambda life, budget, settings: seen.setdefault("s", settings) and {})
+    service.vendor("vast").reclaim_expired(290)
     assert seen["s"].reserve_seconds >= 2 * 3 * (3 + 10)
 
 
@@ -266,7 +266,7 @@ def test_an_api_revoke_does_not_take_a_record_the_sweep_is_deleting(service, idp
     clock.advance(3600)
     results = _during_the_sweeps_delete(service, monkeypatch, lambda: revoke(service, idp, cid).status)
     before = sim.delete_calls
-    assert service.sweep(10)["revoked"] == 1
+    assert service.reclaim_expired(10)["revoked"] == 1
     assert results == [503] and sim.delete_calls - before == 1
     assert ledger_of(service).get(cid).state == REVOKED and sim.all_keys() == []
 
@@ -278,7 +278,7 @@ def test_a_rotation_does_not_take_a_record_the_sweep_is_deleting(service, idp, s
     _failed_revoke(service, idp, sim, first["credential_id"])
     clock.advance(120)  # the failed delete's retry is due; the second key is not expired
     results = _during_the_sweeps_delete(service, monkeypatch, lambda: vend(service, idp))
-    service.sweep(10)
+    service.reclaim_expired(10)
     [third] = results
     assert third.status == 200
     assert live_keys(sim) == {third.json()["credentials"]["access_key_id"]}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import Section
+from shared.sections import Section
 from shared.errors import ConfigError, Problem
 from shared.identity.principal import Principal
 from shared.vast.mapping import VastUser, validate_mapping, vast_user_for
@@ -65,7 +65,7 @@ def test_no_mapping_is_403():
 
 
 def test_the_vast_modules_import_no_cloud_sdk():
-    code = ("import sys, shared.providers.vast_s3, shared.vast.lifecycle, shared.vast.sweep, shared.ledger.sqlite, "
+    code = ("import sys, shared.vast.vendor, shared.vast.lifecycle, shared.vast.reclaim, shared.ledger.sqlite, "
             "shared.ledger.dynamodb, shared.ledger.azure_table, shared.api.service; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore', 'azure', 'google'}))")
     repo = Path(__file__).resolve().parents[2]

@@ -34,7 +34,7 @@ def pending(life, clock, prior=(), seconds_ago=0) -> KeyRecord:
     epoch = int(created.timestamp())
     return life.ledger.create(KeyRecord(
         credential_id=f"vast.vast.{uuid.uuid4()}", store="vast", owner="https://idp|alice",
-        user_key="vast|local:1001", vast_user=ALICE.as_ref(), state=PENDING, created_at=now_iso(created),
+        user_key="vast|local:1001", holder=ALICE.as_ref(), state=PENDING, created_at=now_iso(created),
         expires_at=epoch + 900, due_at=epoch + 120, prior_keys=tuple(prior)))
 
 

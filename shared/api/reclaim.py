@@ -1,27 +1,29 @@
-"""The scheduled sweep: every revocable store's expired credentials are taken back.
+"""The scheduled sweep across stores: every revocable store takes back what has expired.
 
-Stores whose vendor is not revocable have nothing to sweep. The summary counts what happened.
+Stores whose vendor is not a :class:`~shared.kinds.contract.RevocableVendor` have nothing to
+reclaim. The summary counts what happened (docs/design.md, Sweep).
 """
 from __future__ import annotations
 
 import time
 
 from .. import audit
+from ..kinds.contract import RevocableVendor
 
 
-def run_sweep(service, budget_seconds: float) -> dict:
+def reclaim_expired(service, budget_seconds: float) -> dict:
     deadline = time.monotonic() + budget_seconds
     summary: dict = {"stores": 0, "revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0, "errors": []}
     for store_id in service.config.stores:
         vendor = service.vendor(store_id)
-        if not vendor.revocable:
+        if not isinstance(vendor, RevocableVendor):
             continue
         summary["stores"] += 1
         left = deadline - time.monotonic()
         if left <= 0:
             summary["remaining"] += 1
             continue
-        result = vendor.sweep(left)
+        result = vendor.reclaim_expired(left)
         for k in ("revoked", "failed", "reconciled", "remaining"):
             summary[k] += result.get(k, 0)
         if result.get("error"):

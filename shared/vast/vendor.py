@@ -1,4 +1,4 @@
-"""VAST Data S3 keys (DESIGN §1, §5, §6; docs/vast.md).
+"""VAST Data S3 keys: the vendor (docs/vast.md).
 
 A VAST S3 key acts as one VAST user with all that user's rights (VAST identity policies), never
 expires by itself, and a user holds at most two. So this vendor:
@@ -10,15 +10,7 @@ expires by itself, and a user holds at most two. So this vendor:
 - records every key in the ledger before and after creating it, and takes it back at expiry
   (the sweep), on request (``DELETE /api/v1/credentials/{id}``) or to make room under the cap.
 
-Store block (besides ``kind``, ``description``, ``ttl``)::
-
-    "vms_url": "https://vms.example", "s3_endpoint": "https://s3.vast.example", "region": "us-east-1",
-    "auth": {"method": "basic", "username": "svc-tvs", "password": {"env": "VMS_PASSWORD"}}
-          | {"method": "api-token", "token": {"env": "VMS_TOKEN"}},
-    "verify_tls": true, "ca_bundle": "/path/ca.pem", "timeout_seconds": 10, "retries": 2,
-    "request_deadline_seconds": 20,
-    "tenant_id": 1, "key_access": "read", "mapping": {...}, "max_keys_per_user": 2,
-    "pending_grace_seconds": 120, "sweep": {"page_size": 100, "concurrency": 4, ...}
+The store block is validated by :mod:`shared.vast.config`.
 """
 from __future__ import annotations
 
@@ -26,100 +18,24 @@ import logging
 import threading
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
 
 from .. import access
 from ..authz import Grant
-from ..config import Section
-from ..errors import ConfigError, Problem, bad_request, conflict, not_found, unavailable
+from ..clock import iso
+from ..errors import Problem, bad_request, conflict, not_found, unavailable
+from ..kinds.contract import IssuedCredential, RevocableVendor
 from ..ledger import FAILED, PENDING, REVOKED, REVOKING, LedgerUnavailable, StaleRecord
-from .base import IssuedCredential, Vendor, iso
+from .config import sweep_reserve_seconds
+from .lifecycle import KeyLifecycle, LifecyclePolicy
+from .mapping import vast_user_for
+from .reclaim import ReclaimSettings, reclaim_store
+from .vms_client import VmsClient
 
 log = logging.getLogger("tvs.vast")
-AUTH_METHODS = ("basic", "api-token")
-FIELDS = ("vms_url", "s3_endpoint", "region", "auth", "verify_tls", "ca_bundle", "timeout_seconds", "retries",
-          "request_deadline_seconds", "tenant_id", "key_access", "mapping", "max_keys_per_user",
-          "pending_grace_seconds", "sweep")
-# All the VMS calls of one vend or revoke end within request_deadline_seconds, so the caller gets a
-# 503 rather than the platform's own timeout: the API function's (29 s in template.yaml, under API
-# Gateway's 30 s integration limit) less room for the token check and the ledger writes.
-REQUEST_DEADLINE_MAX_SECONDS = 25
-# The largest budget a sweep runs with: the Azure timer's (at most 280 s, under the 5-minute
-# functionTimeout of host.json) and the Lambda sweep function's (its 300 s timeout less a 10 s margin),
-# whichever is smaller. The sweep keeps up to half its budget in reserve for the last record it takes,
-# so one record's VMS calls must fit in half of this, or that record may outrun the function.
-SWEEP_BUDGET_MAX_SECONDS = 280
 
 
-def validate_store(s: Section, mode: str, issuers: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Validate a ``vast-s3`` store block; returns the normalized options."""
-    from ..secrets import validate_ref
-    from ..vast.mapping import validate_mapping
-
-    options: dict[str, Any] = {}
-    for name in ("vms_url", "s3_endpoint"):
-        url = s.string(name)
-        if not url.startswith("https://") and not (mode == "local" and url.startswith("http://")):
-            raise ConfigError(s.path(name), "must be an https URL")
-        if not urlsplit(url).hostname or urlsplit(url).query:
-            raise ConfigError(s.path(name), "must be a URL with a host and no query")
-        options[name] = url.rstrip("/")
-    auth = s.section("auth", ("method", "username", "password", "token"))
-    method = auth.string("method", choices=AUTH_METHODS)
-    if method == "basic":
-        options["auth"] = {"method": method, "username": auth.string("username"),
-                           "password": validate_ref(auth.path("password"), auth.get("password", object))}
-    else:
-        options["auth"] = {"method": method, "token": validate_ref(auth.path("token"), auth.get("token", object))}
-    tenant_id = s.integer("tenant_id", None, 1, 2**31 - 1)
-    options.update(
-        region=s.string("region", "us-east-1"),
-        verify_tls=s.get("verify_tls", bool, True),
-        ca_bundle=s.get("ca_bundle", str, None),
-        timeout_seconds=s.integer("timeout_seconds", 10, 1, 60),
-        retries=s.integer("retries", 2, 0, 5),
-        request_deadline_seconds=s.integer("request_deadline_seconds", 20, 1, REQUEST_DEADLINE_MAX_SECONDS),
-        tenant_id=tenant_id,
-        key_access=s.string("key_access", choices=access.LEVELS),
-        mapping=validate_mapping(s.section("mapping", ("users", "claims", "protected")), tenant_id, issuers),
-        max_keys_per_user=s.integer("max_keys_per_user", 2, 1, 10),
-        pending_grace_seconds=s.integer("pending_grace_seconds", 120, 10, 3600),
-    )
-    _check_sweep_fits(s, options["timeout_seconds"], options["retries"])
-    if options["pending_grace_seconds"] < 2 * options["timeout_seconds"]:
-        raise ConfigError(s.path("pending_grace_seconds"), "must be at least twice timeout_seconds (a create must be "
-                                                           "over before its record counts as stale)")
-    sw = s.section("sweep", ("page_size", "concurrency", "breaker", "backoff_base_seconds", "backoff_max_seconds"), {})
-    options["sweep"] = {
-        "page_size": sw.integer("page_size", 100, 1, 1000),
-        "concurrency": sw.integer("concurrency", 4, 1, 32),
-        "breaker": sw.integer("breaker", 5, 1, 1000),
-        "backoff_base_seconds": sw.integer("backoff_base_seconds", 30, 1, 3600),
-        "backoff_max_seconds": sw.integer("backoff_max_seconds", 3600, 1, 86_400),
-    }
-    return options
-
-
-validate_store.fields = FIELDS
-
-
-def _check_sweep_fits(s: Section, timeout: int, retries: int) -> None:
-    """One record of the sweep (a reconcile's listing and delete, each retried) must fit in half the
-    smallest platform budget; refused naming ``timeout_seconds`` (or ``retries`` when only it is set)."""
-    from ..vast.vms_client import longest_call_seconds
-
-    reserve = _reserve(longest_call_seconds(timeout, retries))
-    if reserve > SWEEP_BUDGET_MAX_SECONDS / 2:
-        key = "retries" if s.has("retries") and not s.has("timeout_seconds") else "timeout_seconds"
-        raise ConfigError(s.path(key), f"with timeout_seconds {timeout} and retries {retries}, one record of the "
-                                       f"sweep may wait up to {reserve:.0f} s on VMS, more than half of the "
-                                       f"{SWEEP_BUDGET_MAX_SECONDS} s a sweep runs with at most; lower "
-                                       "timeout_seconds or retries")
-
-
-class VastS3Vendor(Vendor):
+class VastS3Vendor(RevocableVendor):
     provider = "vast-s3"
-    revocable = True
     formats = frozenset({"native", "iceberg", "credential_process"})
 
     def __init__(self, store, context):
@@ -129,9 +45,6 @@ class VastS3Vendor(Vendor):
 
     def lifecycle(self):
         """The store's KeyLifecycle (ledger and VMS client made on first use)."""
-        from ..vast.lifecycle import KeyLifecycle, LifecyclePolicy
-        from ..vast.vms_client import VmsClient
-
         with self._lock:
             if self._lifecycle is None:
                 o = self.store.options
@@ -154,8 +67,6 @@ class VastS3Vendor(Vendor):
 
     # -- issue ------------------------------------------------------------------------------------
     def issue(self, grant: Grant) -> IssuedCredential:
-        from ..vast.mapping import vast_user_for
-
         o = self.store.options
         if grant.path != "":
             raise Problem(400, "prefix-scope-unsupported", "This store cannot scope a key to a prefix",
@@ -205,20 +116,24 @@ class VastS3Vendor(Vendor):
         return body
 
     # -- revoke -----------------------------------------------------------------------------------
-    def revoke(self, credential_id: str, principal=None, admin: bool = False) -> None:
-        """Take a key back now: its owner or an admin may; anyone else is told it does not exist (404).
+    def owner_of(self, credential_id: str) -> str | None:
+        try:
+            record = self.lifecycle().ledger.get(credential_id)
+        except LedgerUnavailable:
+            raise unavailable("the key ledger is unavailable", retry_after=10) from None
+        if record is None or record.store != self.store.id or record.state == FAILED:
+            return None
+        return record.owner
 
-        Revoking a revoked key again succeeds (idempotent). If VMS does not confirm, the record stays
-        REVOKING, the sweep finishes it, and the caller gets a 503 (retrying is safe).
-        """
+    def revoke(self, credential_id: str, reason: str) -> None:
+        """Take a key back now. Revoking a revoked key again succeeds (idempotent). If VMS does not
+        confirm, the record stays REVOKING, the sweep finishes it, and the caller gets a 503 (retrying
+        is safe)."""
         try:
             life = self.lifecycle()
             record = life.ledger.get(credential_id)
-            unknown = not_found("there is no such credential")
             if record is None or record.store != self.store.id or record.state == FAILED:
-                raise unknown
-            if principal is None or (record.owner != principal.key and not admin):
-                raise unknown  # do not reveal that someone else's credential exists
+                raise not_found("there is no such credential")
             if record.state == REVOKED:
                 return
             if record.state == PENDING:
@@ -228,7 +143,7 @@ class VastS3Vendor(Vendor):
                                        and record.attempts == 0):
                 raise unavailable("the revocation is in progress", retry_after=5)
             with life.vms.deadline(self.store.options["request_deadline_seconds"]):
-                outcome = life.revoke(record, "admin" if record.owner != principal.key else "owner")
+                outcome = life.revoke(record, reason)
         except StaleRecord:
             raise unavailable("the credential changed while being revoked; retry", retry_after=1) from None
         except LedgerUnavailable:
@@ -237,31 +152,18 @@ class VastS3Vendor(Vendor):
             raise unavailable("VMS did not confirm the deletion; it is recorded and will be retried by the sweep, "
                               "and retrying this call is safe", retry_after=30)
 
-    # -- sweep ------------------------------------------------------------------------------------
-    def sweep(self, budget_seconds: float) -> dict:
-        """Revoke expired keys, settle stale PENDING records, retry failed deletes (see shared.vast.sweep)."""
-        from ..vast.sweep import SweepSettings, sweep_store
-
+    # -- the sweep of this store -------------------------------------------------------------------
+    def reclaim_expired(self, budget_seconds: float) -> dict:
+        """Revoke expired keys, settle stale PENDING records, retry failed deletes (shared.vast.reclaim)."""
         sw = self.store.options["sweep"]
         try:
             lifecycle = self.lifecycle()
         except (LedgerUnavailable, Problem) as exc:  # ledger or a secret missing: nothing lost, say so loudly
             log.error("store %s: no sweep, %s", self.store.id, exc)
             return {"revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0, "error": "store-unavailable"}
-        settings = SweepSettings(page_size=sw["page_size"], concurrency=sw["concurrency"], breaker=sw["breaker"],
-                                 reserve_seconds=sweep_reserve_seconds(lifecycle.vms))
-        return sweep_store(lifecycle, budget_seconds, settings)
+        settings = ReclaimSettings(page_size=sw["page_size"], concurrency=sw["concurrency"], breaker=sw["breaker"],
+                                   reserve_seconds=sweep_reserve_seconds(lifecycle.vms))
+        return reclaim_store(lifecycle, budget_seconds, settings)
 
 
-def sweep_reserve_seconds(vms) -> float:
-    """The longest one record of the sweep takes: a reconcile lists the user's keys, then deletes one
-    (two VMS calls at their worst), and a second for the ledger writes."""
-    return _reserve(vms.longest_call_seconds())
-
-
-def _reserve(longest_call: float) -> float:
-    return 2 * longest_call + 1
-
-
-VENDOR = VastS3Vendor
-__all__ = ["VENDOR", "validate_store"]
+__all__ = ["VastS3Vendor"]

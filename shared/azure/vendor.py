@@ -1,4 +1,4 @@
-"""Azure Blob Storage / ADLS Gen2: SAS tokens (DESIGN §1, §5).
+"""Azure Blob Storage / ADLS Gen2: the SAS vendor (docs/design.md, Azure Blob).
 
 - User-delegation SAS (recommended by Microsoft) signed with a delegation key obtained through
   azure-identity: service principal, managed identity, workload identity or the default chain.
@@ -24,13 +24,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..authz import Grant
-from ..config import Section
-from ..errors import ConfigError, Problem, unavailable
-from ..secrets import validate_ref
-from .base import IssuedCredential, SignedUrl, Vendor, iso
+from ..errors import Problem, unavailable
+from ..kinds.contract import IssuedCredential, SignedUrl, Vendor
 
-AUTH_METHODS = ("account-key", "service-principal", "managed-identity", "workload-identity", "default",
-                "emulator-token")
 CLOCK_SKEW = timedelta(minutes=5)
 USER_DELEGATION_MAX = timedelta(days=7)
 DELEGATION_KEY_MIN_LIFE = timedelta(hours=24)
@@ -38,52 +34,6 @@ DELEGATION_KEY_MIN_LIFE = timedelta(hours=24)
 CONTAINER_PERMISSIONS = {"list": "l", "read": "rl", "write": "racwl", "delete": "racwdl"}
 BLOB_PERMISSIONS = {"read": "r", "write": "racw", "delete": "racwd"}
 METHOD_PERMISSIONS = {"GET": "r", "HEAD": "r", "PUT": "cw", "DELETE": "d"}
-
-
-def validate_store(s: Section, mode: str, issuers: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Validate an ``azure-blob`` store block; returns the normalized options."""
-    auth = s.section("auth", ("method", "connection_string", "account_key", "tenant_id", "client_id", "client_secret",
-                              "authority"))
-    method = auth.string("method", choices=AUTH_METHODS)
-    emulator = s.get("emulator", bool, False)
-    if emulator and mode != "local":
-        raise ConfigError(s.path("emulator"), "emulator stores are allowed only in local mode")
-    if method == "emulator-token" and not emulator:
-        raise ConfigError(auth.path("method"), "'emulator-token' works only with an emulator store in local mode")
-    options: dict[str, Any] = {
-        "container": s.string("container"),
-        "account_url": s.get("account_url", str, None),
-        "account_name": s.get("account_name", str, None),
-        "hierarchical_namespace": s.get("hierarchical_namespace", bool, False),
-        "emulator": emulator,
-        "ca_bundle": s.get("ca_bundle", str, None),
-        "method": method,
-        "delegation_key_hours": s.integer("delegation_key_hours", 24, 1, 168),
-    }
-    if method == "account-key":
-        if auth.has("connection_string") == auth.has("account_key"):
-            raise ConfigError(auth.path("connection_string"), "account-key needs exactly one of connection_string or account_key")
-        ref_name = "connection_string" if auth.has("connection_string") else "account_key"
-        options[ref_name] = validate_ref(auth.path(ref_name), auth.raw[ref_name])
-        if ref_name == "account_key" and not (options["account_url"] and options["account_name"]):
-            raise ConfigError(s.path("account_url"), "account_url and account_name are required with account_key")
-    else:
-        if not options["account_url"]:
-            raise ConfigError(s.path("account_url"), "is required")
-        if method == "service-principal":
-            options["tenant_id"] = auth.string("tenant_id")
-            options["client_id"] = auth.string("client_id")
-            options["client_secret"] = validate_ref(auth.path("client_secret"), auth.get("client_secret", object))
-        elif method in ("managed-identity", "workload-identity"):
-            options["client_id"] = auth.get("client_id", str, None)
-    url = options["account_url"]
-    if url and not url.startswith("https://") and not emulator:
-        raise ConfigError(s.path("account_url"), "must be an https URL")
-    return options
-
-
-validate_store.fields = ("container", "account_url", "account_name", "hierarchical_namespace", "emulator",
-                         "ca_bundle", "auth", "delegation_key_hours")
 
 
 def parse_connection_string(text: str) -> dict[str, str]:
@@ -291,5 +241,4 @@ def _account_name_from_url(url: str) -> str:
     return parts.hostname.split(".")[0]
 
 
-VENDOR = AzureBlobVendor
-__all__ = ["VENDOR", "validate_store", "iso"]
+__all__ = ["AzureBlobVendor"]

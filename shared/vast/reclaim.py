@@ -1,5 +1,5 @@
 """The sweep of one ``vast-s3`` store: take back expired keys, settle stale PENDING records, retry
-failed deletes (DESIGN §6).
+failed deletes (docs/vast.md, The sweep).
 
 Guarantees (docs/vast.md):
 - idempotent and safe to run concurrently: each record is claimed with a conditional write
@@ -20,8 +20,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from .. import audit
+from ..clock import iso
 from ..identity.principal import Principal
 from ..ledger import ACTIVE, PENDING, REVOKING, KeyRecord, LedgerUnavailable, StaleRecord
 from .lifecycle import (AMBIGUOUS, FAILED_NOW, RECONCILED, REVOKED_NOW, SKIPPED, STILL_PENDING, KeyLifecycle,
@@ -31,7 +33,7 @@ log = logging.getLogger("tvs.vast.sweep")
 
 
 @dataclass(frozen=True)
-class SweepSettings:
+class ReclaimSettings:
     page_size: int = 100
     concurrency: int = 4
     breaker: int = 5  # consecutive VMS failures after which this run stops calling VMS
@@ -67,7 +69,7 @@ class _Run:
                 self.failures_in_a_row = 0
 
 
-def sweep_store(lifecycle: KeyLifecycle, budget_seconds: float, settings: SweepSettings = SweepSettings()) -> dict:
+def reclaim_store(lifecycle: KeyLifecycle, budget_seconds: float, settings: ReclaimSettings = ReclaimSettings()) -> dict:
     """One bounded, resumable pass over the store's due records; returns
     ``{"revoked", "failed", "reconciled", "remaining"}`` (remaining: still due when it stopped early),
     plus ``"error": "ledger-unavailable"`` when the ledger failed mid-way."""
@@ -133,10 +135,4 @@ def _audit(outcome: Outcome) -> None:
     audit.record("sweep", event, principal=Principal(issuer_name="", issuer=issuer, subject=subject),
                  store=rec.store, provider="vast-s3", credential_id=rec.credential_id,
                  reason=rec.last_error if event in ("failed", "ambiguous") else rec.reason, count=rec.attempts,
-                 expires_at=_iso(rec.expires_at))
-
-
-def _iso(epoch: int) -> str:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                 expires_at=iso(datetime.fromtimestamp(rec.expires_at, timezone.utc)))
