@@ -2,7 +2,7 @@
 
 SAM handler string ``lambda/api.handler``. The route table lives in one place, the core's: the
 resolver's single catch-all route hands every request to the core, which answers 404/405 itself,
-exactly as on Azure Functions and the local service. The template still lists the API.md routes
+exactly as on Azure Functions and the local service. The template still lists the contract's routes
 on the HTTP API (plus ``$default``) so they show in API Gateway's console, logs and throttling.
 """
 from __future__ import annotations

@@ -19,10 +19,11 @@ from shared.config import parse_config
 from shared.errors import ConfigError
 
 from .certs import ensure_local_certs
-from .default_config import DEMO_AWS_EXTERNAL_ID, DEMO_AWS_ROLE_ARN, DEMO_AWS_SECRETS, embedded_config
+from .default_config import DEMO_AWS_EXTERNAL_ID, DEMO_AWS_ROLE_ARN, DEMO_AWS_SECRETS, DEMO_VMS_TOKEN_ENV, embedded_config
 from .devidp import DevIdentityProvider
 from .emulators import REPO, Azurite, MotoServer, port_is_free
 from .server import LocalServer
+from .vms_simulator import VmsSimulator
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,9 +93,6 @@ def main(argv: list[str] | None = None) -> int:
 def _start_vms(port: int, ca: Path, cert: Path, key: Path):
     """The VMS simulator over https (local CA) with a fresh API token for this run only."""
     import secrets
-
-    from .default_config import DEMO_VMS_TOKEN_ENV
-    from .vms_simulator import VmsSimulator
 
     token = secrets.token_urlsafe(24)
     os.environ[DEMO_VMS_TOKEN_ENV] = token

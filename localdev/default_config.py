@@ -1,4 +1,4 @@
-"""The embedded default configuration of the local service (API.md "Local service").
+"""The embedded default configuration of the local service (docs/api.md, Local service).
 
 Stores point at emulators started by the local service itself; the development identity
 provider is the only issuer. Each provider's issue adds its demo store to ``demo_stores``.

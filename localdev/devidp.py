@@ -1,4 +1,4 @@
-"""The development identity provider (local mode only; API.md "Local service").
+"""The development identity provider (local mode only; docs/api.md, Development identity provider).
 
 Issues ES256 access tokens for any subject and groups it is asked for, so demos and tests can
 play every role, and make expired or foreign tokens on purpose through ``claims``.

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from shared.api import HttpRequest, VendingService
 from shared.api.http import problem_response
-from shared.errors import Problem, bad_request
+from shared.errors import Problem, bad_request, problem
 
 from .devidp import DevIdentityProvider
 
@@ -65,8 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
         """The body, or None once a 400/411 has been sent (the connection is then closed: the bytes that
         follow cannot be told apart from a next request)."""
         if self.headers.get("Transfer-Encoding"):
-            self._refuse(Problem(411, "length-required", "Length required",
-                                 "send the body with a Content-Length, not chunked"))
+            self._refuse(problem("length-required", "send the body with a Content-Length, not chunked"))
             return None
         values = {v.strip() for field in self.headers.get_all("Content-Length") or () for v in field.split(",")}
         if not values:
@@ -147,15 +146,15 @@ class _Handler(BaseHTTPRequestHandler):
             return self._dispatch
         raise AttributeError(name)
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:  # type: ignore[override]
         """Errors http.server finds itself (a malformed request line, an oversized header) as problem+json."""
         if self.request_version == "HTTP/0.9" or not getattr(self, "request_version", None):
             self.request_version = "HTTP/1.1"  # always answer with a status line and headers
         self.close_connection = True
-        slug = {400: "bad-request-line", 414: "uri-too-long", 431: "headers-too-large"}.get(code, "bad-request")
-        problem = Problem(code, slug, message or "Bad request", explain or message or "the request cannot be parsed")
-        response = problem_response(problem, str(uuid.uuid4()))
-        self._send(code, {**response.headers, "Connection": "close"}, response.body)
+        slug = {414: "uri-too-long", 431: "headers-too-large"}.get(code, "bad-request-line")
+        refusal = problem(slug, explain or message or "the request cannot be parsed")
+        response = problem_response(refusal, str(uuid.uuid4()))
+        self._send(refusal.status, {**response.headers, "Connection": "close"}, response.body)
 
 
 def _joined(headers) -> dict[str, str]:

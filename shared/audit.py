@@ -1,4 +1,4 @@
-"""One structured JSON line per decision (DESIGN §8) on the ``tvs.audit`` logger.
+"""One structured JSON line per decision (docs/design.md, Audit) on the ``tvs.audit`` logger.
 
 Records are assembled from an allow-list of fields: a token, secret, session token or signature
 has no field to go in.

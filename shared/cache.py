@@ -1,4 +1,4 @@
-"""Issued-credential cache (DESIGN §7).
+"""Issued-credential cache (docs/design.md, Caching).
 
 A credential is reused until ``min(half its life, max_reuse)`` after it was issued, and never
 once it is within ``safety_buffer`` of its expiry. Entries are bounded (LRU). Concurrent

@@ -1,9 +1,64 @@
-"""The error model: every refusal is a :class:`Problem` rendered as RFC 9457 problem+json."""
+"""The error model: every refusal is a :class:`Problem` rendered as RFC 9457 problem+json.
+
+:data:`CATALOGUE` lists every problem type the service answers with its status and its one title
+(docs/api.md, Problem catalogue); a Problem of a catalogued type always carries those.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 PROBLEM_BASE = "https://tvs.dev/problems/"
+INVALID = "The request is not valid"
+NOT_GRANTED = "Not granted"
+CONFLICT = "Conflict"
+UPSTREAM = "An upstream service is unavailable"
+
+CATALOGUE: dict[str, tuple[int, str]] = {
+    "malformed-json": (400, INVALID),
+    "unknown-field": (400, INVALID),
+    "missing-field": (400, INVALID),
+    "bad-type": (400, INVALID),
+    "bad-access": (400, INVALID),
+    "bad-format": (400, INVALID),
+    "bad-method": (400, INVALID),
+    "bad-path": (400, INVALID),
+    "bad-ttl": (400, INVALID),
+    "bad-content-length": (400, INVALID),
+    "body-incomplete": (400, INVALID),
+    "bad-request-line": (400, INVALID),
+    "access-not-offered": (400, INVALID),
+    "list-needs-prefix": (400, INVALID),
+    "list-on-object": (400, "'list' needs a prefix"),
+    "prefix-scope-unsupported": (400, "This store cannot scope a credential to a prefix"),
+    "policy-too-large": (400, "The session policy would be too large"),
+    "credentials-unsupported": (400, "This store hands out signed URLs only"),
+    "signed-urls-unsupported": (400, "This store does not hand out signed URLs"),
+    "missing-token": (401, "A bearer token is required"),
+    "invalid-token": (401, "The bearer token is missing or not valid"),
+    "forbidden": (403, NOT_GRANTED),
+    "vast-user-unmapped": (403, NOT_GRANTED),
+    "vast-user-unknown": (403, NOT_GRANTED),
+    "vast-user-privileged": (403, NOT_GRANTED),
+    "not-found": (404, "Not found"),
+    "method-not-allowed": (405, "Method not allowed"),
+    "not-revocable": (409, CONFLICT),
+    "credential-pending": (409, CONFLICT),
+    "vast-key-cap": (409, CONFLICT),
+    "length-required": (411, "Length required"),
+    "body-too-large": (413, "The request body is too large"),
+    "uri-too-long": (414, "The request target is too long"),
+    "unsupported-media-type": (415, "The body must be JSON"),
+    "headers-too-large": (431, "The request headers are too large"),
+    "throttled": (429, "Too many requests"),
+    "internal-error": (500, "Internal error"),
+    "upstream-unavailable": (503, UPSTREAM),
+    "upstream-throttled": (503, UPSTREAM),
+    "upstream-refused": (503, UPSTREAM),
+    "idp-unavailable": (503, UPSTREAM),
+    "secret-missing": (503, UPSTREAM),
+    "store-misconfigured": (503, UPSTREAM),
+    "service-misconfigured": (503, "The service is not configured"),
+}
 
 
 @dataclass
@@ -16,6 +71,13 @@ class Problem(Exception):
     detail: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self):
+        known = CATALOGUE.get(self.slug)
+        if known is not None:
+            if known[0] != self.status:
+                raise ValueError(f"problem type {self.slug} is a {known[0]}, not a {self.status}")
+            self.title = known[1]
 
     def __str__(self) -> str:  # pragma: no cover - debugging aid
         return f"{self.status} {self.slug}: {self.detail}"
@@ -31,52 +93,43 @@ class Problem(Exception):
         return body
 
 
-def bad_request(detail: str, slug: str = "invalid-request") -> Problem:
-    return Problem(400, slug, "The request is not valid", detail)
+def problem(slug: str, detail: str = "", headers: dict[str, str] | None = None) -> Problem:
+    """A Problem of the catalogued type ``slug`` (its status and title come from :data:`CATALOGUE`)."""
+    status, title = CATALOGUE[slug]
+    return Problem(status, slug, title, detail, headers=dict(headers or {}))
+
+
+def bad_request(detail: str, slug: str) -> Problem:
+    return problem(slug, detail)
 
 
 def invalid_token(detail: str) -> Problem:
     # RFC 6750 §3: the challenge says why; the detail never echoes the token.
-    return Problem(
-        401,
-        "invalid-token",
-        "The bearer token is missing or not valid",
-        detail,
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-    )
+    return problem("invalid-token", detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
 def missing_token() -> Problem:
-    return Problem(
-        401,
-        "missing-token",
-        "A bearer token is required",
-        "Send 'Authorization: Bearer <token>'.",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    return problem("missing-token", "Send 'Authorization: Bearer <token>'.", headers={"WWW-Authenticate": "Bearer"})
 
 
 def forbidden(detail: str) -> Problem:
-    return Problem(403, "forbidden", "Not granted", detail)
+    return problem("forbidden", detail)
 
 
 def not_found(detail: str) -> Problem:
-    return Problem(404, "not-found", "Not found", detail)
+    return problem("not-found", detail)
 
 
 def conflict(slug: str, detail: str) -> Problem:
-    return Problem(409, slug, "Conflict", detail)
+    return problem(slug, detail)
 
 
 def unavailable(detail: str, retry_after: int = 5, slug: str = "upstream-unavailable") -> Problem:
-    return Problem(
-        503, slug, "An upstream service is unavailable", detail,
-        headers={"Retry-After": str(int(retry_after))},
-    )
+    return problem(slug, detail, headers={"Retry-After": str(int(retry_after))})
 
 
 def throttled(detail: str, retry_after: int = 2) -> Problem:
-    return Problem(429, "throttled", "Too many requests", detail, headers={"Retry-After": str(int(retry_after))})
+    return problem("throttled", detail, headers={"Retry-After": str(int(retry_after))})
 
 
 class ConfigError(Exception):

@@ -18,7 +18,7 @@ import logging
 import threading
 from typing import Mapping
 
-from ..errors import ConfigError, Problem
+from ..errors import ConfigError, Problem, problem
 from .http import _REQUEST_ID, HttpRequest, HttpResponse, problem_response
 from .service import VendingService, get_service
 
@@ -58,8 +58,7 @@ def warm_up() -> bool:
 
 
 def misconfigured() -> Problem:
-    return Problem(503, "service-misconfigured", "The service is not configured",
-                   "the service cannot start with its current configuration; its operators find the reason in its log",
+    return problem("service-misconfigured", "the service cannot start with its current configuration; its operators find the reason in its log",
                    headers={"Retry-After": str(MISCONFIGURED_RETRY_AFTER)})
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .. import access
 from ..authz import MAX_REQUEST_TTL
-from ..errors import Problem, bad_request
+from ..errors import Problem, bad_request, problem
 from ..paths import validate_object, validate_path
 from .http import HttpRequest
 
@@ -34,10 +34,10 @@ class SignedUrlRequest:
 
 def json_body(request: HttpRequest, max_bytes: int) -> dict:
     if len(request.body) > max_bytes:
-        raise Problem(413, "body-too-large", "The request body is too large", f"the body is limited to {max_bytes} bytes")
+        raise problem("body-too-large", f"the body is limited to {max_bytes} bytes")
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":
-        raise Problem(415, "unsupported-media-type", "The body must be JSON", "send 'Content-Type: application/json'")
+        raise problem("unsupported-media-type", "send 'Content-Type: application/json'")
     try:
         doc = json.loads(request.body.decode("utf-8"), parse_constant=_no_constants)
     except (UnicodeDecodeError, ValueError, RecursionError):

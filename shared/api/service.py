@@ -14,7 +14,7 @@ from .. import audit, kinds
 from ..cache import CredentialCache
 from ..clock import utcnow
 from ..config import Config, load_config
-from ..errors import Problem, missing_token, not_found
+from ..errors import Problem, missing_token, not_found, problem
 from ..identity.tokens import TokenValidator
 from ..kinds.contract import IssuedCredential, Vendor, VendorContext
 from ..ledger import LazyLedger
@@ -69,16 +69,15 @@ class VendingService:
             if route.auth:
                 ctx.principal = self.validator.validate(self._token(request, route.raw_token))
             return route.handler(ctx)
-        except Problem as problem:
-            if problem.status in (401, 403):
-                audit.record("request", "denied", status=problem.status, reason=problem.slug,
+        except Problem as refusal:
+            if refusal.status in (401, 403):
+                audit.record("request", "denied", status=refusal.status, reason=refusal.slug,
                              request_id=request.request_id, route=request.path[:200])
-            return problem_response(problem, request.request_id)
+            return problem_response(refusal, request.request_id)
         except Exception as exc:  # noqa: BLE001 - the last line: a bug, reported without detail
             log.error("unhandled error %s on %s %s", type(exc).__name__, request.method, request.path[:200],
                       extra={"request_id": request.request_id})
-            return problem_response(Problem(500, "internal-error", "Internal error",
-                                            "an unexpected error happened; quote the request id when reporting it"),
+            return problem_response(problem("internal-error", "an unexpected error happened; quote the request id when reporting it"),
                                     request.request_id)
 
     def _route(self, request: HttpRequest) -> tuple[Route, dict[str, str]]:
@@ -91,8 +90,7 @@ class VendingService:
                     return route, m.groupdict()
                 allowed.append(route.method)
         if allowed:
-            raise Problem(405, "method-not-allowed", "Method not allowed",
-                          f"{request.method} is not allowed here", headers={"Allow": ", ".join(sorted(set(allowed)))})
+            raise problem("method-not-allowed", f"{request.method} is not allowed here", headers={"Allow": ", ".join(sorted(set(allowed)))})
         raise not_found("no such route")
 
     @staticmethod

@@ -1,6 +1,6 @@
-"""The shapes AWS tools read a session in (DESIGN §5), built from one :class:`StsSession`.
+"""The shapes AWS tools read a session in (docs/api.md, Formats), built from one :class:`StsSession`.
 
-- ``native``: the ``credentials`` block of API.md, plus what a client needs to reach the bucket;
+- ``native``: the ``credentials`` block of docs/api.md, plus what a client needs to reach the bucket;
 - ``storage_options``: keyword arguments for ``s3fs.S3FileSystem`` (also usable as boto3 client
   arguments: key/secret/token + ``client_kwargs``);
 - ``iceberg``: an Iceberg REST catalog ``storage-credentials`` entry, expiry inside ``config``;

@@ -1,4 +1,4 @@
-"""The IAM session policy generated for one grant (DESIGN §4, §5). Pure: no I/O, no SDK.
+"""The IAM session policy generated for one grant (docs/aws.md; docs/design.md, Access levels). Pure: no I/O, no SDK.
 
 An STS session is the intersection of the role's rights and this policy, so the policy is what
 makes a credential exactly as broad as its grant:
@@ -30,7 +30,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import Problem
+from ..errors import Problem, problem
 
 VERSION = "2012-10-17"
 MAX_POLICY_CHARS = 2_048  # STS limit on the plaintext of an inline session policy
@@ -124,8 +124,7 @@ class SessionPolicy:
 
 
 def policy_too_large(detail: str) -> Problem:
-    return Problem(400, "policy-too-large", "The session policy would be too large",
-                   f"{detail}. Ask for a shorter path, or for a parent prefix you are granted.")
+    return problem("policy-too-large", f"{detail}. Ask for a shorter path, or for a parent prefix you are granted.")
 
 
 def deny_all() -> SessionPolicy:

@@ -26,7 +26,7 @@ from .. import audit
 from ..access import METHOD_ACCESS
 from ..authz import Grant
 from ..clock import iso
-from ..errors import Problem, bad_request
+from ..errors import Problem, bad_request, problem
 from ..kinds.contract import IssuedCredential, SignedUrl, Vendor
 from . import formats
 from .clients import CLIENTS, Keys
@@ -66,8 +66,7 @@ class AwsS3Vendor(Vendor):
     def issue(self, grant: Grant) -> IssuedCredential:
         o = self.store.options
         if self._minter is None:
-            raise Problem(400, "credentials-unsupported", "This store hands out signed URLs only",
-                          f"store '{self.store.id}' has no STS: ask POST /api/v1/signed-urls for each object")
+            raise problem("credentials-unsupported", f"store '{self.store.id}' has no STS: ask POST /api/v1/signed-urls for each object")
         if grant.access == "list" and not grant.is_prefix:
             raise bad_request("'list' needs a prefix (ending with '/') or the whole bucket: listing by an object's "
                               "name would show other objects whose names start with it", "list-needs-prefix")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 
-from ..errors import Problem, unavailable
+from ..errors import Problem, problem, unavailable
 
 
 class TokenFile:
@@ -70,4 +70,4 @@ def token_source(options: dict) -> TokenFile | AzureIdentityToken:
         return TokenFile(options["file"])
     if "azure_audience" in options:
         return AzureIdentityToken(options["azure_audience"], options.get("client_id"))
-    raise Problem(500, "internal-error", "Internal error", "no token source")  # validation makes this unreachable
+    raise problem("internal-error", "no token source")  # validation makes this unreachable

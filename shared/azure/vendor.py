@@ -24,13 +24,13 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..authz import Grant
-from ..errors import Problem, unavailable
+from ..errors import Problem, problem, unavailable
 from ..kinds.contract import IssuedCredential, SignedUrl, Vendor
 
 CLOCK_SKEW = timedelta(minutes=5)
 USER_DELEGATION_MAX = timedelta(days=7)
 DELEGATION_KEY_MIN_LIFE = timedelta(hours=24)
-# DESIGN §4 access levels; blob-scoped SAS has no "list" (and "r" would read the blob), so it is refused.
+# Access levels (docs/design.md, Access levels); blob-scoped SAS has no "list" (and "r" would read the blob), so it is refused.
 CONTAINER_PERMISSIONS = {"list": "l", "read": "rl", "write": "racwl", "delete": "racwdl"}
 BLOB_PERMISSIONS = {"read": "r", "write": "racw", "delete": "racwd"}
 METHOD_PERMISSIONS = {"GET": "r", "HEAD": "r", "PUT": "cw", "DELETE": "d"}
@@ -190,14 +190,12 @@ class AzureBlobVendor(Vendor):
             sr, permission = "c", CONTAINER_PERMISSIONS[grant.access]
         elif grant.is_prefix:
             if not o["hierarchical_namespace"]:
-                raise Problem(400, "prefix-scope-unsupported", "This store cannot scope a SAS to a prefix",
-                              f"store '{self.store.id}' is a flat-namespace account: a SAS can cover the whole container "
+                raise problem("prefix-scope-unsupported", f"store '{self.store.id}' is a flat-namespace account: a SAS can cover the whole container "
                               "or one blob, never a prefix. Ask POST /api/v1/signed-urls for each object, or ask for "
                               "the whole store if you are granted it.")
             sr, permission = "d", CONTAINER_PERMISSIONS[grant.access]
         elif grant.access not in BLOB_PERMISSIONS:
-            raise Problem(400, "list-on-object", "'list' needs a prefix",
-                          "a SAS for one blob cannot list without also reading it; ask for a prefix ending with '/' "
+            raise problem("list-on-object", "a SAS for one blob cannot list without also reading it; ask for a prefix ending with '/' "
                           "(or the whole store) to list, or for 'read' to read this blob")
         else:
             sr, permission = "b", BLOB_PERMISSIONS[grant.access]

@@ -1,4 +1,4 @@
-"""Signing keys per issuer, cached across invocations (DESIGN §7).
+"""Signing keys per issuer, cached across invocations (docs/design.md, Caching and Signing keys).
 
 - Keys come from the issuer's JWKS (named directly, or found through OIDC discovery).
 - They are refreshed every ``refresh_seconds``; an unknown ``kid`` triggers at most one refetch

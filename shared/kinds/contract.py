@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from ..clock import iso, utcnow
-from ..errors import Problem
+from ..errors import Problem, problem
 
 if TYPE_CHECKING:  # annotations only: the contract stays importable before the configuration is
     from ..authz import Grant
@@ -95,8 +95,7 @@ class Vendor(ABC):
 
     def sign_url(self, grant: "Grant", method: str, content_type: str | None) -> SignedUrl:
         """A URL for one object and one method. ``grant.path`` names the object."""
-        raise Problem(400, "signed-urls-unsupported", "This store does not hand out signed URLs",
-                      f"store '{self.store.id}' does not hand out signed URLs")
+        raise problem("signed-urls-unsupported", f"store '{self.store.id}' does not hand out signed URLs")
 
 
 class RevocableVendor(Vendor):

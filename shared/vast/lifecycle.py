@@ -1,4 +1,4 @@
-"""The life of one store's VAST keys: issue, revoke, reconcile (DESIGN §6; docs/vast.md).
+"""The life of one store's VAST keys: issue, revoke, reconcile (docs/vast.md; docs/design.md, Ledger).
 
 Every step writes the ledger before or after the VMS side effect so that a crash at any point
 leaves a record the sweep can finish:
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from ..errors import Problem, conflict, unavailable
+from ..errors import Problem, conflict, problem, unavailable
 from ..ledger import (ACTIVE, FAILED, PENDING, REVOKED, REVOKING, KeyLedger, KeyRecord, LedgerUnavailable, StaleRecord,
                       now_iso)
 from .mapping import VastUser
@@ -183,8 +183,7 @@ class KeyLifecycle:
 
     def _problem(self, exc: VmsError) -> Problem:
         if isinstance(exc, VmsNotFound):
-            return Problem(403, "vast-user-unknown", "Not granted",
-                           "the VAST user your identity maps to does not exist in VMS")
+            return problem("vast-user-unknown", "the VAST user your identity maps to does not exist in VMS")
         if isinstance(exc, VmsAuthError):
             return unavailable("VMS refused the service's own credentials", retry_after=60, slug="store-misconfigured")
         if isinstance(exc, VmsUnavailable):

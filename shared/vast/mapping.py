@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..sections import Section
-from ..errors import ConfigError, Problem
+from ..errors import ConfigError, Problem, problem
 from ..identity.principal import Principal
 
 SID = re.compile(r"^S-1-\d+(-\d+){1,14}\Z", re.ASCII)
@@ -164,12 +164,9 @@ def vast_user_for(principal: Principal, mapping: Mapping[str, Any]) -> VastUser:
         if claim in principal.extra:
             user = _user(kind, principal.extra[claim], mapping["tenant_id"])
             if user is None:
-                raise Problem(403, "vast-user-unmapped", "Not granted",
-                              f"the claim '{claim}' does not hold a valid VAST {kind}")
+                raise problem("vast-user-unmapped", f"the claim '{claim}' does not hold a valid VAST {kind}")
             if is_protected(user, mapping.get("protected") or {}):
-                raise Problem(403, "vast-user-privileged", "Not granted",
-                              f"the claim '{claim}' names a built-in or privileged VAST user; such a user is reached "
+                raise problem("vast-user-privileged", f"the claim '{claim}' names a built-in or privileged VAST user; such a user is reached "
                               "only through an explicit entry of the store's mapping table")
             return user
-    raise Problem(403, "vast-user-unmapped", "Not granted",
-                  "your identity is not mapped to a VAST user for this store (no table entry and no mapping claim)")
+    raise problem("vast-user-unmapped", "your identity is not mapped to a VAST user for this store (no table entry and no mapping claim)")

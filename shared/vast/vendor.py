@@ -22,7 +22,7 @@ from typing import Any
 from .. import access
 from ..authz import Grant
 from ..clock import iso
-from ..errors import Problem, bad_request, conflict, not_found, unavailable
+from ..errors import Problem, bad_request, conflict, not_found, problem, unavailable
 from ..kinds.contract import IssuedCredential, RevocableVendor
 from ..ledger import FAILED, PENDING, REVOKED, REVOKING, LedgerUnavailable, StaleRecord
 from .config import sweep_reserve_seconds
@@ -69,8 +69,7 @@ class VastS3Vendor(RevocableVendor):
     def issue(self, grant: Grant) -> IssuedCredential:
         o = self.store.options
         if grant.path != "":
-            raise Problem(400, "prefix-scope-unsupported", "This store cannot scope a key to a prefix",
-                          f"store '{self.store.id}' hands out VAST S3 keys, which carry all the rights of the VAST "
+            raise problem("prefix-scope-unsupported", f"store '{self.store.id}' hands out VAST S3 keys, which carry all the rights of the VAST "
                           "user; ask for the whole store (no 'path') if you are granted it.")
         if not access.covers(grant.access, o["key_access"]):
             raise bad_request(f"store '{self.store.id}' hands out keys with '{o['key_access']}' access (what the VAST "

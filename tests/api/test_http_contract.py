@@ -1,4 +1,4 @@
-"""The HTTP contract of API.md: statuses, problem+json, and nothing minted on bad input."""
+"""The HTTP contract of docs/api.md: statuses, problem+json, and nothing minted on bad input."""
 from __future__ import annotations
 
 import json

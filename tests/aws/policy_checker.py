@@ -8,7 +8,7 @@ Written apart from ``shared.aws.policy`` and sharing no code with it:
 - :func:`probes` lists requests inside and outside a grant: every S3 action at bucket and object
   level, sibling prefixes (``team-a/`` vs ``team-ab/``), parents, the other bucket, listing
   prefixes, KMS use through S3 or not, on the key or another.
-- :func:`expected` says, from DESIGN §4 alone, whether a probe must be allowed.
+- :func:`expected` says, from docs/design.md (Access levels) alone, whether a probe must be allowed.
 
 :func:`violations` returns every probe where the policy and the specification disagree, in
 either direction: an over-grant (allowed, not expected) or an under-grant (expected, refused).
@@ -77,7 +77,7 @@ def evaluate(policy: dict, action: str, resource: str, context: dict | None = No
     return "Allow" if allowed else "ImplicitDeny"
 
 
-# -- the specification (DESIGN §4) -------------------------------------------------------------------
+# -- the specification (docs/design.md, Access levels) -------------------------------------------------------------------
 
 OBJECT_ACTIONS = {
     "list": set(),
@@ -180,7 +180,7 @@ def probes(grant: Grant, other_bucket: str = "some-other-bucket") -> list[Probe]
 
 
 def expected(grant: Grant, probe: Probe) -> bool:
-    """Whether DESIGN §4 (and docs/aws.md for KMS) says ``probe`` must be allowed for ``grant``."""
+    """Whether docs/design.md, Access levels (and docs/aws.md for KMS) says ``probe`` must be allowed for ``grant``."""
     bucket_arn = f"arn:aws:s3:::{grant.bucket}"
     if probe.action.startswith("kms:"):
         context_arn = probe.context.get("kms:EncryptionContext:aws:s3:arn", "")

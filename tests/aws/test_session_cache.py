@@ -1,4 +1,4 @@
-"""Issued sessions are reused per (principal, store, path, access, ttl) under DESIGN §7's rule, and
+"""Issued sessions are reused per (principal, store, path, access, ttl) under the cache rule of docs/design.md (Caching), and
 concurrent identical requests coalesce into one STS call."""
 from __future__ import annotations
 
