@@ -9,6 +9,7 @@ Management in front for keys, quotas and products (docs/deploy.md).
 ``host.json`` sets the route prefix ``api``, so the routes below omit it and the request path the
 core sees is ``/api/v1/...`` exactly as on the other platforms.
 """
+
 import logging
 import os
 from urllib.parse import parse_qsl, urlsplit
@@ -27,6 +28,8 @@ ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # core's problem+json 404/405 rather than the platform's empty 404 (literal routes take precedence).
 ROUTES = tuple((op.function, op.route, (op.method,)) for op in OPERATIONS) + (("not_a_route", "{*path}", ALL_METHODS),)
 SWEEP_SCHEDULE = "0 */5 * * * *"  # NCRONTAB, every five minutes
+
+
 def _sweep_budget(raw: str | None, default: float = 240.0, ceiling: float = 280.0) -> float:
     """The timer's budget in seconds; a bad value falls back to the default instead of breaking every route.
     Clamped below host.json's 5-minute functionTimeout."""
@@ -44,9 +47,14 @@ def core_request(req: func.HttpRequest, context: func.Context | None) -> HttpReq
     """The neutral request for ``req``; the invocation id is the request id unless the client sent one."""
     url = urlsplit(req.url)
     headers = dict(req.headers.items())
-    return HttpRequest(method=req.method, path=url.path, headers=headers,
-                       query=dict(parse_qsl(url.query, keep_blank_values=True)), body=req.get_body() or b"",
-                       request_id=adapter.request_id(headers, getattr(context, "invocation_id", None)))
+    return HttpRequest(
+        method=req.method,
+        path=url.path,
+        headers=headers,
+        query=dict(parse_qsl(url.query, keep_blank_values=True)),
+        body=req.get_body() or b"",
+        request_id=adapter.request_id(headers, getattr(context, "invocation_id", None)) or "",
+    )
 
 
 def platform_response(response: HttpResponse) -> func.HttpResponse:

@@ -14,6 +14,7 @@ configuration as the tests' ``demo`` store.
    (its signature is verified) and with the same token again (the verified-token cache answers).
    Medians of many runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,23 +39,45 @@ SECRETS = {"BENCH_KEY_ID": "testing", "BENCH_SECRET": "testing"}
 def prepare(moto: MotoServer) -> None:
     import boto3
 
-    keys = dict(endpoint_url=moto.url, region_name="eu-west-3", aws_access_key_id="testing",
-                aws_secret_access_key="testing")
-    boto3.client("s3", **keys).create_bucket(Bucket="bench", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
-                                                      "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"]}]}
+    keys = dict(
+        endpoint_url=moto.url, region_name="eu-west-3", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    boto3.client("s3", **keys).create_bucket(
+        Bucket="bench", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"]}
+        ],
+    }
     boto3.client("iam", **keys).create_role(RoleName="tvs-bench", AssumeRolePolicyDocument=json.dumps(trust))
 
 
 def make_service(moto: MotoServer, idp: DevIdentityProvider, cache: bool):
-    store = {"kind": "aws-s3", "bucket": "bench", "region": "eu-west-3", "endpoint_url": moto.url,
-             "sts_endpoint_url": moto.url, "path_style": True, "emulator": True,
-             "auth": {"method": "assume-role", "role_arn": ROLE,
-                      "source": {"access_key_id": {"env": "BENCH_KEY_ID"}, "secret_access_key": {"env": "BENCH_SECRET"}}}}
-    raw = {"issuers": [issuer_block(idp)], "stores": {"bench": store},
-           "grants": [{"match": {"groups": ["users"]}, "stores": ["bench"], "access": "read"},
-                      {"match": {"groups": ["users"]}, "stores": ["bench"], "prefix": "users/{sub}/", "access": "write"}],
-           "limits": {"credential_cache": {"enabled": cache}}}
+    store = {
+        "kind": "aws-s3",
+        "bucket": "bench",
+        "region": "eu-west-3",
+        "endpoint_url": moto.url,
+        "sts_endpoint_url": moto.url,
+        "path_style": True,
+        "emulator": True,
+        "auth": {
+            "method": "assume-role",
+            "role_arn": ROLE,
+            "source": {"access_key_id": {"env": "BENCH_KEY_ID"}, "secret_access_key": {"env": "BENCH_SECRET"}},
+        },
+    }
+    raw = {
+        "issuers": [issuer_block(idp)],
+        "stores": {"bench": store},
+        "grants": [
+            {"match": {"groups": ["users"]}, "stores": ["bench"], "access": "read"},
+            {"match": {"groups": ["users"]}, "stores": ["bench"], "prefix": "users/{sub}/", "access": "write"},
+        ],
+        "limits": {"credential_cache": {"enabled": cache}},
+    }
     return build_service(raw, idp, secrets=SecretResolver(SECRETS))
 
 
@@ -64,8 +87,11 @@ def workload(idp: DevIdentityProvider, requests: int, principals: int) -> list[t
     out = []
     for n in range(requests):
         sub = rng.choice(sorted(tokens))
-        body = {"store": "bench", "access": "read"} if n % 2 else {"store": "bench", "path": f"users/{sub}/",
-                                                                    "access": "write"}
+        body = (
+            {"store": "bench", "access": "read"}
+            if n % 2
+            else {"store": "bench", "path": f"users/{sub}/", "access": "write"}
+        )
         out.append((tokens[sub], body))
     return out
 
@@ -107,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     with MotoServer() as moto:
         prepare(moto)
         work = workload(idp, args.requests, args.principals)
-        print(f"STS AssumeRole calls for {args.requests} requests from {args.principals} principals "
-              f"({2 * args.principals} distinct principal/scope/access keys):")
+        print(
+            f"STS AssumeRole calls for {args.requests} requests from {args.principals} principals "
+            f"({2 * args.principals} distinct principal/scope/access keys):"
+        )
         print(f"  {'cache':<6} {'threads':>7} {'STS calls':>10} {'per 1,000':>10}")
         for cache in (False, True):
             for threads in (1, 8):
@@ -120,17 +148,21 @@ def main(argv: list[str] | None = None) -> int:
         body = {"store": "bench", "path": "users/alice/", "access": "write"}
         call(service, "POST", "/api/v1/credentials", token=jwt_, body=body)  # mint once; the rest are hits
         key = jwt.PyJWK(idp.jwks()["keys"][0])
-        floor = median_us(lambda: jwt.decode(jwt_, key=key, algorithms=["ES256"], audience=idp.audience,
-                                             issuer=idp.issuer), args.runs)
+        floor = median_us(
+            lambda: jwt.decode(jwt_, key=key, algorithms=["ES256"], audience=idp.audience, issuer=idp.issuer), args.runs
+        )
         cached = median_us(lambda: call(service, "POST", "/api/v1/credentials", token=jwt_, body=body), args.runs)
         # The same caller with a token the service has not seen (new jti): the credential cache answers,
         # the signature is verified.
         fresh = iter([token(idp, "alice", ["users"]) for _ in range(args.runs + 50)])
-        cached_fresh = median_us(lambda: call(service, "POST", "/api/v1/credentials", token=next(fresh), body=body),
-                                 args.runs)
+        cached_fresh = median_us(
+            lambda: call(service, "POST", "/api/v1/credentials", token=next(fresh), body=body), args.runs
+        )
         print(f"\nCached vend vs. the floor (median of {args.runs} runs):")
         print(f"  token check alone (jwt.decode, ES256):        {floor:8.0f} µs")
-        print(f"  cached vend, a token not seen before:         {cached_fresh:8.0f} µs   ratio {cached_fresh / floor:5.2f}")
+        print(
+            f"  cached vend, a token not seen before:      {cached_fresh:8.0f} µs   ratio {cached_fresh / floor:5.2f}"
+        )
         print(f"  cached vend, the same token again (token cache): {cached:5.0f} µs   ratio {cached / floor:5.2f}")
     return 0
 

@@ -10,6 +10,7 @@ so its time is not the throughput figure) and the process's max RSS. Vends: the 
 (token validation, authorization, ledger, two VMS calls), one new user per vend, sequential and
 from several threads.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ import tempfile
 import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -47,9 +48,24 @@ class Simulator:
         self.port, self.token = free_port(), secrets.token_urlsafe(16)
         self.url = f"https://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "localdev.vms_simulator", "--port", str(self.port), "--api-token", self.token,
-             "--certfile", str(cert), "--keyfile", str(key), "--generate-local-users", str(users)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "localdev.vms_simulator",
+                "--port",
+                str(self.port),
+                "--api-token",
+                self.token,
+                "--certfile",
+                str(cert),
+                "--keyfile",
+                str(key),
+                "--generate-local-users",
+                str(users),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for_port(self.port, proc=self.proc)
         self.http = requests.Session()
         self.http.trust_env = False  # a CA bundle named in the environment must not replace ours
@@ -77,18 +93,27 @@ def seed(sim: Simulator, ledger: SqliteLedger, first_user: int, records: int) ->
     users = [first_user + i // 2 for i in range(records)]
     with ThreadPoolExecutor(8) as pool:
         keys = list(pool.map(sim.add_key, users))
-    created = datetime.now(timezone.utc) - timedelta(hours=2)
-    for i, (user_id, key) in enumerate(zip(users, keys)):
-        ledger.create(KeyRecord(
-            credential_id=f"vast.bench.{first_user}-{i:06d}", store="bench", owner="https://idp|bench",
-            user_key=f"bench|local:{user_id}", holder=VastUser(user_id=user_id).as_ref(), state=ACTIVE,
-            created_at=now_iso(created), expires_at=int(created.timestamp()) + 60,
-            due_at=int(created.timestamp()) + 60, access_key=key))
+    created = datetime.now(UTC) - timedelta(hours=2)
+    for i, (user_id, key) in enumerate(zip(users, keys, strict=True)):
+        ledger.create(
+            KeyRecord(
+                credential_id=f"vast.bench.{first_user}-{i:06d}",
+                store="bench",
+                owner="https://idp|bench",
+                user_key=f"bench|local:{user_id}",
+                holder=VastUser(user_id=user_id).as_ref(),
+                state=ACTIVE,
+                created_at=now_iso(created),
+                expires_at=int(created.timestamp()) + 60,
+                due_at=int(created.timestamp()) + 60,
+                access_key=key,
+            )
+        )
 
 
 def lifecycle(sim: Simulator, ledger: SqliteLedger) -> KeyLifecycle:
     vms = VmsClient(sim.url, auth=("api-token", sim.token), ca_bundle=str(sim.ca), timeout=10)
-    return KeyLifecycle("bench", ledger, vms, LifecyclePolicy(), lambda: datetime.now(timezone.utc))
+    return KeyLifecycle("bench", ledger, vms, LifecyclePolicy(), lambda: datetime.now(UTC))
 
 
 def bench_sweep(sim: Simulator, workdir: Path, records: int, concurrency: int, latency: float) -> dict:
@@ -114,15 +139,27 @@ def bench_sweep(sim: Simulator, workdir: Path, records: int, concurrency: int, l
 
 def bench_vends(sim: Simulator, workdir: Path, first_user: int, vends: int, threads: int) -> dict:
     idp = DevIdentityProvider("http://127.0.0.1:7071/dev-idp")
-    raw = {"issuers": [issuer_block(idp)],
-           "stores": {"bench": {"kind": "vast-s3", "vms_url": sim.url, "s3_endpoint": "https://s3.bench.invalid",
-                                "ca_bundle": str(sim.ca), "auth": {"method": "api-token", "token": {"env": "VMS"}},
-                                "key_access": "read", "mapping": {"claims": {"user_id": "vast_user_id"}}}},
-           "grants": [{"match": {"groups": ["bench"]}, "stores": ["*"], "access": "read"}],
-           "ledger": {"backend": "sqlite", "path": str(workdir / "vend.sqlite3")}}
+    raw = {
+        "issuers": [issuer_block(idp)],
+        "stores": {
+            "bench": {
+                "kind": "vast-s3",
+                "vms_url": sim.url,
+                "s3_endpoint": "https://s3.bench.invalid",
+                "ca_bundle": str(sim.ca),
+                "auth": {"method": "api-token", "token": {"env": "VMS"}},
+                "key_access": "read",
+                "mapping": {"claims": {"user_id": "vast_user_id"}},
+            }
+        },
+        "grants": [{"match": {"groups": ["bench"]}, "stores": ["*"], "access": "read"}],
+        "ledger": {"backend": "sqlite", "path": str(workdir / "vend.sqlite3")},
+    }
     service = build_service(raw, idp, secrets=SecretResolver({"VMS": sim.token}))
-    tokens = [idp.mint(f"u{first_user + i}", ["bench"], {"vast_user_id": first_user + i})["access_token"]
-              for i in range(vends)]
+    tokens = [
+        idp.mint(f"u{first_user + i}", ["bench"], {"vast_user_id": first_user + i})["access_token"]
+        for i in range(vends)
+    ]
 
     def vend(tok: str) -> int:
         return call(service, "POST", "/api/v1/credentials", token=tok, body={"store": "bench", "access": "read"}).status
@@ -146,8 +183,12 @@ def main(argv=None) -> int:
     parser.add_argument("--vends", type=int, default=2_000)
     parser.add_argument("--concurrency", type=int, default=4, help="sweep worker threads")
     parser.add_argument("--threads", type=int, default=4, help="concurrent vend callers")
-    parser.add_argument("--vms-latency", type=float, default=0.0,
-                        help="seconds the simulator adds to each answer during the timed sweep (a distant VMS)")
+    parser.add_argument(
+        "--vms-latency",
+        type=float,
+        default=0.0,
+        help="seconds the simulator adds to each answer during the timed sweep (a distant VMS)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tvs-bench-vast-") as tmp:
         workdir = Path(tmp)
@@ -160,8 +201,10 @@ def main(argv=None) -> int:
             sim.stop()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = [
-        (f"sweep: {sweep['records']} due keys, {args.concurrency} workers, +{args.vms_latency * 1000:.0f} ms (s)",
-         f"{sweep['seconds']:.2f}"),
+        (
+            f"sweep: {sweep['records']} due keys, {args.concurrency} workers, +{args.vms_latency * 1000:.0f} ms (s)",
+            f"{sweep['seconds']:.2f}",
+        ),
         ("sweep: keys revoked per second", f"{sweep['keys_per_second']:.0f}"),
         ("sweep: Python heap peak (tracemalloc, MiB)", f"{sweep['heap_peak_mb']:.2f}"),
         ("process max RSS (MiB)", f"{rss_mb:.1f}"),

@@ -8,11 +8,12 @@ the same key and checks + bare ``generate_container_sas`` with the same argument
 measured in this run, twice: every request with a token not seen before (the signature is
 verified each time), and a burst with one token (the verified-token cache answers).
 """
+
 from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -29,8 +30,15 @@ def main() -> None:
     idp = DevIdentityProvider(TEST_ISSUER)
     raw = {
         "issuers": [issuer_block(idp)],
-        "stores": {"s": {"kind": "azure-blob", "account_url": "https://acct.blob.core.windows.net", "account_name": "acct",
-                         "container": "data", "auth": {"method": "account-key", "account_key": {"env": "KEY"}}}},
+        "stores": {
+            "s": {
+                "kind": "azure-blob",
+                "account_url": "https://acct.blob.core.windows.net",
+                "account_name": "acct",
+                "container": "data",
+                "auth": {"method": "account-key", "account_key": {"env": "KEY"}},
+            }
+        },
         "grants": [{"match": {"groups": ["g"]}, "stores": ["s"], "access": "read"}],
         "limits": {"credential_cache": {"enabled": False}},
     }
@@ -53,11 +61,24 @@ def main() -> None:
     public = jwt.PyJWK(idp.jwks()["keys"][0])
 
     def floor(token_source=None):
-        jwt.decode(next(token_source) if token_source else tok, public, algorithms=["ES256"], audience=idp.audience, issuer=idp.issuer,
-                   options={"require": ["exp", "iat", "sub"]})
-        now = datetime.now(timezone.utc)
-        generate_container_sas("acct", "data", account_key=KEY, permission="rl", start=now - timedelta(minutes=5),
-                               expiry=now + timedelta(seconds=900), protocol="https")
+        jwt.decode(
+            next(token_source) if token_source else tok,
+            public,
+            algorithms=["ES256"],
+            audience=idp.audience,
+            issuer=idp.issuer,
+            options={"require": ["exp", "iat", "sub"]},
+        )
+        now = datetime.now(UTC)
+        generate_container_sas(
+            "acct",
+            "data",
+            account_key=KEY,
+            permission="rl",
+            start=now - timedelta(minutes=5),
+            expiry=now + timedelta(seconds=900),
+            protocol="https",
+        )
 
     ours_fresh = per_call_seconds(lambda: vend(ours_tokens))
     base_fresh = per_call_seconds(lambda: floor(floor_tokens))
@@ -65,19 +86,25 @@ def main() -> None:
     ours, base = per_call_seconds(vend), per_call_seconds(floor)
     imp_ours = cold_import_seconds("import shared.api.routes")
     imp_jwt = cold_import_seconds("import jwt")
-    table("Warm in-process vend (account-key SAS), median per call", [
-        ("a new token each request: floor (jwt.decode + generate_container_sas)", f"{base_fresh * 1e6:8.1f} µs"),
-        ("a new token each request: ours (POST /api/v1/credentials via handle())", f"{ours_fresh * 1e6:8.1f} µs"),
-        ("a new token each request: ratio ours / floor (aim <= 1.5x)", f"{ours_fresh / base_fresh:8.2f} x"),
-        ("one token, a burst: floor (jwt.decode + generate_container_sas)", f"{base * 1e6:8.1f} µs"),
-        ("one token, a burst: ours (verified-token cache)", f"{ours * 1e6:8.1f} µs"),
-        ("one token, a burst: ratio ours / floor", f"{ours / base:8.2f} x"),
-    ])
-    table("Cold import, median of fresh interpreters", [
-        ("import jwt", f"{imp_jwt * 1e3:8.1f} ms"),
-        ("import shared.api.routes (request handler)", f"{imp_ours * 1e3:8.1f} ms"),
-        ("ratio handler / jwt", f"{imp_ours / imp_jwt:8.2f} x"),
-    ])
+    table(
+        "Warm in-process vend (account-key SAS), median per call",
+        [
+            ("a new token each request: floor (jwt.decode + generate_container_sas)", f"{base_fresh * 1e6:8.1f} µs"),
+            ("a new token each request: ours (POST /api/v1/credentials via handle())", f"{ours_fresh * 1e6:8.1f} µs"),
+            ("a new token each request: ratio ours / floor (aim <= 1.5x)", f"{ours_fresh / base_fresh:8.2f} x"),
+            ("one token, a burst: floor (jwt.decode + generate_container_sas)", f"{base * 1e6:8.1f} µs"),
+            ("one token, a burst: ours (verified-token cache)", f"{ours * 1e6:8.1f} µs"),
+            ("one token, a burst: ratio ours / floor", f"{ours / base:8.2f} x"),
+        ],
+    )
+    table(
+        "Cold import, median of fresh interpreters",
+        [
+            ("import jwt", f"{imp_jwt * 1e3:8.1f} ms"),
+            ("import shared.api.routes (request handler)", f"{imp_ours * 1e3:8.1f} ms"),
+            ("ratio handler / jwt", f"{imp_ours / imp_jwt:8.2f} x"),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -5,14 +5,14 @@ resolver's single catch-all route hands every request to the core, which answers
 exactly as on Azure Functions and the local service. The template still lists the contract's routes
 on the HTTP API (plus ``$default``) so they show in API Gateway's console, logs and throttling.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 from urllib.parse import parse_qsl
 
-from shared.api import HttpRequest, HttpResponse
-from shared.api import adapter
+from shared.api import HttpRequest, HttpResponse, adapter
 
 from .observability import APIGatewayHttpResolver, MetricUnit, Response, correlation_paths, logger, metrics
 
@@ -36,9 +36,14 @@ def core_request(event) -> HttpRequest:
         data = base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
     except (binascii.Error, ValueError):
         data = b"\xff"  # not base64 after all: the core refuses it like any body it cannot read (4xx)
-    return HttpRequest(method=event.http_method, path=event.path or "/", headers=headers,
-                       query=dict(parse_qsl(event.raw_query_string or "", keep_blank_values=True)), body=data,
-                       request_id=adapter.request_id(headers, event.request_context.request_id))
+    return HttpRequest(
+        method=event.http_method,
+        path=event.path or "/",
+        headers=headers,
+        query=dict(parse_qsl(event.raw_query_string or "", keep_blank_values=True)),
+        body=data,
+        request_id=adapter.request_id(headers, event.request_context.request_id) or "",
+    )
 
 
 def platform_response(response: HttpResponse) -> Response:

@@ -11,6 +11,7 @@ User-Agent of SDK calls; it skips that when botocore cannot be imported. Hiding 
 duration of that import keeps the cold start of every request free of the AWS SDK (the vendors
 that need boto3 import it on first use); the only loss is that User-Agent suffix.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,7 +30,7 @@ def _without_botocore():
     if "botocore" in sys.modules:  # already paid for (a warm process, a test run): nothing to hide
         yield
         return
-    sys.modules["botocore"] = None  # type: ignore[assignment]  # makes "import botocore" raise ImportError
+    sys.modules["botocore"] = None  # makes "import botocore" raise ImportError
     try:
         yield
     finally:

@@ -7,6 +7,7 @@ from the store's timeouts and retries), so the margin only covers what follows t
 counting what is left, the summary, the metrics. An invalid configuration raises:
 the scheduler retries, then sends the event to the dead-letter queue.
 """
+
 from __future__ import annotations
 
 from shared.api import adapter

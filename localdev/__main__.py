@@ -3,6 +3,7 @@
 Starts the emulators, the development identity provider and the service on 127.0.0.1:7071;
 Ctrl-C (or SIGTERM) stops everything it started.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,13 @@ from shared.config import parse_config
 from shared.errors import ConfigError
 
 from .certs import ensure_local_certs
-from .default_config import DEMO_AWS_EXTERNAL_ID, DEMO_AWS_ROLE_ARN, DEMO_AWS_SECRETS, DEMO_VMS_TOKEN_ENV, embedded_config
+from .default_config import (
+    DEMO_AWS_EXTERNAL_ID,
+    DEMO_AWS_ROLE_ARN,
+    DEMO_AWS_SECRETS,
+    DEMO_VMS_TOKEN_ENV,
+    embedded_config,
+)
 from .devidp import DevIdentityProvider
 from .emulators import REPO, Azurite, MotoServer, port_is_free
 from .server import LocalServer
@@ -33,8 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", default=str(REPO / ".local"), help="where emulator data and local certificates live")
     parser.add_argument("--print-config", action="store_true", help="print the embedded configuration and exit")
     parser.add_argument("--vms-port", type=int, default=8444, help="port of the VMS simulator (demo-vast)")
-    parser.add_argument("--sweep-every", type=float, default=60.0,
-                        help="seconds between sweeps of expired VAST keys (the cloud deployments use a timer)")
+    parser.add_argument(
+        "--sweep-every",
+        type=float,
+        default=60.0,
+        help="seconds between sweeps of expired VAST keys (the cloud deployments use a timer)",
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
@@ -54,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)  # also when started in the background, where SIGINT is inherited ignored
     try:
-        emulators["azurite"] = Azurite(cert, key, ca, blob_port=10000, table_port=10002, workdir=state / "azurite").start()
+        emulators["azurite"] = Azurite(
+            cert, key, ca, blob_port=10000, table_port=10002, workdir=state / "azurite"
+        ).start()
         if not port_is_free(args.moto_port):
             print(f"port {args.moto_port} is in use: stop what listens there or pass --moto-port", file=sys.stderr)
             return 2
@@ -79,8 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         reset_service(service)
         server = LocalServer(service, DevIdentityProvider(issuer), port=args.port)
         _start_sweeper(service, args.sweep_every)
-        print(f"tvs local service on {server.url}/api/v1 (dev identity provider {issuer}); "
-              f"stores: {', '.join(config.stores)}; Ctrl-C stops it", flush=True)
+        print(
+            f"tvs local service on {server.url}/api/v1 (dev identity provider {issuer}); "
+            f"stores: {', '.join(config.stores)}; Ctrl-C stops it",
+            flush=True,
+        )
         server.serve_forever()
     except KeyboardInterrupt:
         pass
@@ -96,8 +112,9 @@ def _start_vms(port: int, ca: Path, cert: Path, key: Path):
 
     token = secrets.token_urlsafe(24)
     os.environ[DEMO_VMS_TOKEN_ENV] = token
-    vms = VmsSimulator(port=port, api_token=token, password=secrets.token_urlsafe(24), certfile=str(cert),
-                       keyfile=str(key))
+    vms = VmsSimulator(
+        port=port, api_token=token, password=secrets.token_urlsafe(24), certfile=str(cert), keyfile=str(key)
+    )
     vms.start()
     vms.ca = ca  # demo_stores points the store's ca_bundle here
     return vms
@@ -141,21 +158,32 @@ def _prepare_moto(moto) -> None:
     """Bucket 'demo' and the role the demo-s3 store assumes (trusting the account, with the ExternalId)."""
     import boto3
 
-    keys = dict(endpoint_url=moto.url, region_name="eu-west-3", aws_access_key_id="testing",
-                aws_secret_access_key="testing")
+    keys = dict(
+        endpoint_url=moto.url, region_name="eu-west-3", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
     s3, iam = boto3.client("s3", **keys), boto3.client("iam", **keys)
     try:
         s3.create_bucket(Bucket="demo", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
         pass
     account = DEMO_AWS_ROLE_ARN.split(":")[4]
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
-        "Condition": {"StringEquals": {"sts:ExternalId": DEMO_AWS_EXTERNAL_ID}}}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+                "Condition": {"StringEquals": {"sts:ExternalId": DEMO_AWS_EXTERNAL_ID}},
+            }
+        ],
+    }
     try:
-        iam.create_role(RoleName=DEMO_AWS_ROLE_ARN.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps(trust),
-                        MaxSessionDuration=43_200)
+        iam.create_role(
+            RoleName=DEMO_AWS_ROLE_ARN.rsplit("/", 1)[1],
+            AssumeRolePolicyDocument=json.dumps(trust),
+            MaxSessionDuration=43_200,
+        )
     except iam.exceptions.EntityAlreadyExistsException:
         pass
 

@@ -3,6 +3,7 @@
 Stores point at emulators started by the local service itself; the development identity
 provider is the only issuer. Each provider's issue adds its demo store to ``demo_stores``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,9 +51,15 @@ def demo_stores(emulators: dict) -> dict:
             "sts_endpoint_url": moto.url,
             "path_style": True,
             "emulator": True,
-            "auth": {"method": "assume-role", "role_arn": DEMO_AWS_ROLE_ARN, "external_id": DEMO_AWS_EXTERNAL_ID,
-                     "source": {"access_key_id": {"env": "TVS_DEMO_AWS_ACCESS_KEY_ID"},
-                                "secret_access_key": {"env": "TVS_DEMO_AWS_SECRET_ACCESS_KEY"}}},
+            "auth": {
+                "method": "assume-role",
+                "role_arn": DEMO_AWS_ROLE_ARN,
+                "external_id": DEMO_AWS_EXTERNAL_ID,
+                "source": {
+                    "access_key_id": {"env": "TVS_DEMO_AWS_ACCESS_KEY_ID"},
+                    "secret_access_key": {"env": "TVS_DEMO_AWS_SECRET_ACCESS_KEY"},
+                },
+            },
             "ttl": {"default": 900, "max": 3600},
         }
     vms = emulators.get("vms")
@@ -76,16 +83,41 @@ def embedded_config(emulators: dict, issuer: str = DEV_ISSUER, state_dir: Path |
     """The whole document; with a VMS simulator, a SQLite key ledger under ``state_dir``."""
     doc = {
         "description": "Embedded default of the local service: emulators and the development identity provider.",
-        "issuers": [{"name": "dev", "issuer": issuer, "audiences": [DEV_AUDIENCE], "algorithms": ["ES256"],
-                     "jwks_uri": f"{issuer}/jwks", "dev": True, "claims_profile": "generic"}],
+        "issuers": [
+            {
+                "name": "dev",
+                "issuer": issuer,
+                "audiences": [DEV_AUDIENCE],
+                "algorithms": ["ES256"],
+                "jwks_uri": f"{issuer}/jwks",
+                "dev": True,
+                "claims_profile": "generic",
+            }
+        ],
         "stores": demo_stores(emulators),
         "grants": [
-            {"name": "demo-admins", "match": {"issuers": ["dev"], "groups": ["demo-admins"]}, "stores": ["*"], "access": "delete",
-             "max_ttl_seconds": 3600},
-            {"name": "demo-users-read", "match": {"issuers": ["dev"], "groups": ["demo-users"]}, "stores": ["*"], "access": "read",
-             "max_ttl_seconds": 3600},
-            {"name": "demo-users-own-prefix", "match": {"issuers": ["dev"], "groups": ["demo-users"]}, "stores": ["*"],
-             "prefix": "users/{sub}/", "access": "write", "max_ttl_seconds": 3600},
+            {
+                "name": "demo-admins",
+                "match": {"issuers": ["dev"], "groups": ["demo-admins"]},
+                "stores": ["*"],
+                "access": "delete",
+                "max_ttl_seconds": 3600,
+            },
+            {
+                "name": "demo-users-read",
+                "match": {"issuers": ["dev"], "groups": ["demo-users"]},
+                "stores": ["*"],
+                "access": "read",
+                "max_ttl_seconds": 3600,
+            },
+            {
+                "name": "demo-users-own-prefix",
+                "match": {"issuers": ["dev"], "groups": ["demo-users"]},
+                "stores": ["*"],
+                "prefix": "users/{sub}/",
+                "access": "write",
+                "max_ttl_seconds": 3600,
+            },
         ],
         "admin_groups": {"dev": ["demo-admins"]},
     }

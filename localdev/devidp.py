@@ -3,6 +3,7 @@
 Issues ES256 access tokens for any subject and groups it is asked for, so demos and tests can
 play every role, and make expired or foreign tokens on purpose through ``claims``.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,17 +27,30 @@ class DevIdentityProvider:
         self._jwk.update({"kid": self.kid, "use": "sig", "alg": "ES256"})
 
     def discovery(self) -> dict:
-        return {"issuer": self.issuer, "jwks_uri": f"{self.issuer}/jwks", "token_endpoint": f"{self.issuer}/token",
-                "id_token_signing_alg_values_supported": ["ES256"], "response_types_supported": ["token"],
-                "subject_types_supported": ["public"]}
+        return {
+            "issuer": self.issuer,
+            "jwks_uri": f"{self.issuer}/jwks",
+            "token_endpoint": f"{self.issuer}/token",
+            "id_token_signing_alg_values_supported": ["ES256"],
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["public"],
+        }
 
     def jwks(self) -> dict:
         return {"keys": [self._jwk]}
 
     def mint(self, sub: str, groups: list[str] | None = None, claims: dict | None = None) -> dict:
         now = int(time.time())
-        body = {"iss": self.issuer, "aud": self.audience, "sub": sub, "iat": now, "nbf": now,
-                "exp": now + DEFAULT_LIFETIME, "jti": uuid.uuid4().hex, "groups": list(groups or [])}
+        body = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": sub,
+            "iat": now,
+            "nbf": now,
+            "exp": now + DEFAULT_LIFETIME,
+            "jti": uuid.uuid4().hex,
+            "groups": list(groups or []),
+        }
         body.update(claims or {})
         token = jwt.encode(body, self._key, algorithm="ES256", headers={"kid": self.kid, "typ": "at+jwt"})
         return {"access_token": token, "token_type": "Bearer", "expires_in": max(0, int(body["exp"]) - now)}
@@ -57,6 +71,10 @@ class DevIdentityProvider:
                     raise ValueError
                 return 200, self.mint(sub, groups, claims)
             except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
-                return 400, {"type": "about:blank", "title": "Bad request", "status": 400,
-                             "detail": "send {\"sub\": str, \"groups\": [str], \"claims\": {}} (exp, iat and nbf numbers)"}
+                return 400, {
+                    "type": "about:blank",
+                    "title": "Bad request",
+                    "status": 400,
+                    "detail": "send {\"sub\": str, \"groups\": [str], \"claims\": {}} (exp, iat and nbf numbers)",
+                }
         return 404, {"type": "about:blank", "title": "Not found", "status": 404, "detail": "no such dev-idp route"}

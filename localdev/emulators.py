@@ -1,4 +1,5 @@
 """Start and stop the emulators as child processes we own (their PIDs, their logs, their ports)."""
+
 from __future__ import annotations
 
 import os
@@ -58,9 +59,15 @@ class Emulator:
         self.proc: subprocess.Popen | None = None
 
     def _spawn(self, argv: list[str], port: int, env: dict | None = None) -> None:
-        log = open(self.workdir / f"{self.name}.log", "ab")
-        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     env={**os.environ, **(env or {})}, start_new_session=True)
+        log = open(self.workdir / f"{self.name}.log", "ab")  # noqa: SIM115 - the child writes it until stop()
+        self.proc = subprocess.Popen(
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
         log.close()
         try:
             wait_for_port(port, proc=self.proc)
@@ -105,8 +112,9 @@ class Azurite(Emulator):
 
     name = "azurite"
 
-    def __init__(self, cert: Path, key: Path, ca: Path, blob_port: int = 0, table_port: int = 0,
-                 workdir: Path | None = None):
+    def __init__(
+        self, cert: Path, key: Path, ca: Path, blob_port: int = 0, table_port: int = 0, workdir: Path | None = None
+    ):
         super().__init__(workdir)
         self.cert, self.key, self.ca = cert, key, ca
         self.blob_port = blob_port or free_port()
@@ -122,19 +130,45 @@ class Azurite(Emulator):
 
     @property
     def connection_string(self) -> str:
-        return (f"DefaultEndpointsProtocol=https;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
-                f"BlobEndpoint={self.blob_url};TableEndpoint={self.table_url};")
+        return (
+            f"DefaultEndpointsProtocol=https;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint={self.blob_url};TableEndpoint={self.table_url};"
+        )
 
-    def start(self) -> "Azurite":
+    def start(self) -> Azurite:
         node = NODE_DIR / "node_modules" / "node" / "bin" / "node"
         main = NODE_DIR / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
         if not node.exists() or not main.exists():
             raise RuntimeError("Azurite is not installed: run the README's set-up (npm ci in localdev/node)")
         queue_port = free_port()
-        argv = [str(node), str(main), "--silent", "--disableTelemetry", "--skipApiVersionCheck", "--loose",
-                "--location", str(self.workdir / "data"), "--blobHost", "127.0.0.1", "--blobPort", str(self.blob_port),
-                "--tableHost", "127.0.0.1", "--tablePort", str(self.table_port), "--queueHost", "127.0.0.1",
-                "--queuePort", str(queue_port), "--oauth", "basic", "--cert", str(self.cert), "--key", str(self.key)]
+        argv = [
+            str(node),
+            str(main),
+            "--silent",
+            "--disableTelemetry",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--location",
+            str(self.workdir / "data"),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(self.blob_port),
+            "--tableHost",
+            "127.0.0.1",
+            "--tablePort",
+            str(self.table_port),
+            "--queueHost",
+            "127.0.0.1",
+            "--queuePort",
+            str(queue_port),
+            "--oauth",
+            "basic",
+            "--cert",
+            str(self.cert),
+            "--key",
+            str(self.key),
+        ]
         self._spawn(argv, self.blob_port)
         wait_for_port(self.table_port, proc=self.proc)
         return self
@@ -153,12 +187,15 @@ class MotoServer(Emulator):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "MotoServer":
+    def start(self) -> MotoServer:
         import sys
 
         argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
-        self._spawn(argv, self.port, env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                                          "AWS_DEFAULT_REGION": "eu-west-3"})
+        self._spawn(
+            argv,
+            self.port,
+            env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-3"},
+        )
         return self
 
     def reset(self) -> None:

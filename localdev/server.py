@@ -2,6 +2,7 @@
 
 Like the cloud adapters it only translates requests and responses.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,14 @@ BODY_TIMEOUT_SECONDS = 5.0
 
 
 class LocalServer:
-    def __init__(self, service: VendingService, idp: DevIdentityProvider | None, host: str = "127.0.0.1",
-                 port: int = 7071, body_timeout_seconds: float = BODY_TIMEOUT_SECONDS):
+    def __init__(
+        self,
+        service: VendingService,
+        idp: DevIdentityProvider | None,
+        host: str = "127.0.0.1",
+        port: int = 7071,
+        body_timeout_seconds: float = BODY_TIMEOUT_SECONDS,
+    ):
         self.service, self.idp = service, idp
         handler = type("Handler", (_Handler,), {"server_ref": self, "body_timeout": body_timeout_seconds})
         self.httpd = ThreadingHTTPServer((host, port), handler)
@@ -40,7 +47,7 @@ class LocalServer:
     def serve_forever(self) -> None:
         self.httpd.serve_forever(poll_interval=0.2)
 
-    def start_background(self) -> "LocalServer":
+    def start_background(self) -> LocalServer:
         self._thread = threading.Thread(target=self.serve_forever, name="tvs-local", daemon=True)
         self._thread.start()
         return self
@@ -131,11 +138,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         idp = self.server_ref.idp
         if idp is not None and url.path.startswith(DEV_IDP_PREFIX):
-            status, payload = idp.handle(self.command, url.path[len(DEV_IDP_PREFIX):], body)
-            self._send(status, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(payload).encode())
+            status, payload = idp.handle(self.command, url.path[len(DEV_IDP_PREFIX) :], body)
+            self._send(
+                status, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(payload).encode()
+            )
             return
-        request = HttpRequest(method=self.command, path=url.path, headers=_joined(self.headers),
-                              query=dict(parse_qsl(url.query, keep_blank_values=True)), body=body)
+        request = HttpRequest(
+            method=self.command,
+            path=url.path,
+            headers=_joined(self.headers),
+            query=dict(parse_qsl(url.query, keep_blank_values=True)),
+            body=body,
+        )
         response = self.server_ref.service.handle(request)
         self._send(response.status, response.headers, response.body)
 

@@ -1,4 +1,5 @@
 """Access levels (docs/design.md, Access levels). Each level includes every level before it."""
+
 from __future__ import annotations
 
 LEVELS: tuple[str, ...] = ("list", "read", "write", "delete")

@@ -3,18 +3,36 @@
 Records are assembled from an allow-list of fields: a token, secret, session token or signature
 has no field to go in.
 """
+
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .identity.principal import Principal
 
 log = logging.getLogger("tvs.audit")
-FIELDS = ("event", "outcome", "reason", "status", "request_id", "route", "store", "provider", "scope", "access",
-          "ttl_seconds", "expires_at", "credential_id", "cached", "format", "method", "count")
+FIELDS = (
+    "event",
+    "outcome",
+    "reason",
+    "status",
+    "request_id",
+    "route",
+    "store",
+    "provider",
+    "scope",
+    "access",
+    "ttl_seconds",
+    "expires_at",
+    "credential_id",
+    "cached",
+    "format",
+    "method",
+    "count",
+)
 
 
 def record(event: str, outcome: str, *, principal: Principal | None = None, **fields: Any) -> dict:
@@ -22,8 +40,11 @@ def record(event: str, outcome: str, *, principal: Principal | None = None, **fi
     unknown = set(fields) - set(FIELDS)
     if unknown:
         raise ValueError(f"not an audit field: {sorted(unknown)}")
-    entry: dict[str, Any] = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "event": event,
-                             "outcome": outcome}
+    entry: dict[str, Any] = {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "event": event,
+        "outcome": outcome,
+    }
     if principal is not None:
         entry["principal"] = principal.audit_fields()
     entry.update({k: v for k, v in fields.items() if v is not None})

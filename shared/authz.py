@@ -3,6 +3,7 @@
 ``authorize`` turns a verified :class:`Principal` and a request into a :class:`Grant` (the
 scope, access and TTL a provider must mint exactly), or raises a 403 :class:`Problem`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,12 +62,14 @@ def effective_rules(config: Config, principal: Principal, store_id: str) -> list
     return out
 
 
-def authorize(config: Config, principal: Principal, store_id: str, path: str, access: str,
-              ttl_seconds: int | None) -> Grant:
+def authorize(
+    config: Config, principal: Principal, store_id: str, path: str, access: str, ttl_seconds: int | None
+) -> Grant:
     """Decide one request. The store must exist (the caller checks, to answer 404 first)."""
     store = config.stores[store_id]
     matching = [
-        (rule, prefix) for rule, prefix in effective_rules(config, principal, store_id)
+        (rule, prefix)
+        for rule, prefix in effective_rules(config, principal, store_id)
         if path.startswith(prefix) and levels.covers(rule.access, access)
     ]
     if not matching:
@@ -74,8 +77,14 @@ def authorize(config: Config, principal: Principal, store_id: str, path: str, ac
     best = max(matching, key=lambda rp: rp[0].max_ttl_seconds)
     cap = min(best[0].max_ttl_seconds, store.ttl_max, config.limits.max_ttl_seconds)
     wanted = store.ttl_default if ttl_seconds is None else ttl_seconds
-    return Grant(principal=principal, store=store, path=path, access=access,
-                 ttl_seconds=max(1, min(wanted, cap)), rule=best[0].name)
+    return Grant(
+        principal=principal,
+        store=store,
+        path=path,
+        access=access,
+        ttl_seconds=max(1, min(wanted, cap)),
+        rule=best[0].name,
+    )
 
 
 def visible_grants(config: Config, principal: Principal) -> list[dict]:
@@ -83,19 +92,30 @@ def visible_grants(config: Config, principal: Principal) -> list[dict]:
     with the longest TTL it may have; an entry that another covers (higher access, TTL as long) is left out."""
     out = []
     for store_id, store in config.stores.items():
-        offers = {(prefix, rule.access, min(rule.max_ttl_seconds, store.ttl_max))
-                  for rule, prefix in effective_rules(config, principal, store_id)}
-        kept = [(p, a, t) for p, a, t in offers
-                if not any(p2 == p and (a2, t2) != (a, t) and levels.rank(a2) >= levels.rank(a) and t2 >= t
-                           for p2, a2, t2 in offers)]
+        offers = {
+            (prefix, rule.access, min(rule.max_ttl_seconds, store.ttl_max))
+            for rule, prefix in effective_rules(config, principal, store_id)
+        }
+        kept = [
+            (p, a, t)
+            for p, a, t in offers
+            if not any(
+                p2 == p and (a2, t2) != (a, t) and levels.rank(a2) >= levels.rank(a) and t2 >= t
+                for p2, a2, t2 in offers
+            )
+        ]
         if kept:
-            out.append({
-                "store": store_id,
-                "kind": store.kind,
-                "description": store.description,
-                "grants": [{"prefix": p, "access": a, "max_ttl_seconds": t}
-                           for p, a, t in sorted(kept, key=lambda e: (e[0], levels.rank(e[1])))],
-            })
+            out.append(
+                {
+                    "store": store_id,
+                    "kind": store.kind,
+                    "description": store.description,
+                    "grants": [
+                        {"prefix": p, "access": a, "max_ttl_seconds": t}
+                        for p, a, t in sorted(kept, key=lambda e: (e[0], levels.rank(e[1])))
+                    ],
+                }
+            )
     return out
 
 

@@ -4,13 +4,15 @@ A credential is reused until ``min(half its life, max_reuse)`` after it was issu
 once it is within ``safety_buffer`` of its expiry. Entries are bounded (LRU). Concurrent
 identical requests coalesce: one caller mints, the others wait for its result.
 """
+
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Generic, Hashable, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -31,8 +33,15 @@ class _Flight:
 class CredentialCache(Generic[T]):
     """Thread-safe, bounded, single-flight cache of minted credentials."""
 
-    def __init__(self, max_entries: int, max_reuse: timedelta, safety_buffer: timedelta,
-                 clock: Callable[[], datetime], issued_at: Callable[[T], datetime], expires_at: Callable[[T], datetime]):
+    def __init__(
+        self,
+        max_entries: int,
+        max_reuse: timedelta,
+        safety_buffer: timedelta,
+        clock: Callable[[], datetime],
+        issued_at: Callable[[T], datetime],
+        expires_at: Callable[[T], datetime],
+    ):
         self._max = max_entries
         self._max_reuse = max_reuse
         self._buffer = safety_buffer
@@ -62,7 +71,7 @@ class CredentialCache(Generic[T]):
                 del self._entries[key]
             flight = self._flights.get(key)
             leader = flight is None
-            if leader:
+            if flight is None:
                 flight = self._flights[key] = _Flight()
                 self.misses += 1
         if not leader:

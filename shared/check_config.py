@@ -2,6 +2,7 @@
 
 Exit status 0 when valid (a one-line summary on stdout), 2 with the offending key on stderr.
 """
+
 from __future__ import annotations
 
 import sys
@@ -16,8 +17,10 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"invalid configuration: {exc}", file=sys.stderr)
         return 2
-    print(f"valid: {len(config.issuers)} issuer(s), {len(config.stores)} store(s), {len(config.grants)} grant(s), "
-          f"mode {config.mode}")
+    print(
+        f"valid: {len(config.issuers)} issuer(s), {len(config.stores)} store(s), {len(config.grants)} grant(s), "
+        f"mode {config.mode}"
+    )
     return 0
 
 

@@ -6,14 +6,16 @@ raises :class:`ConfigError` naming the first offending key, e.g. ``stores.sales.
 Store blocks are validated by their store kind (``shared.kinds``), so adding a kind never
 touches this file.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from . import access, kinds
 from .errors import ConfigError
@@ -146,9 +148,12 @@ def _read(path: str) -> str:
 def parse_config(raw: object, mode: str = "deployed") -> Config:
     if mode not in ("local", "deployed"):
         raise ConfigError(MODE_ENV, "must be 'local' or 'deployed'")
-    doc = Section("", raw, ("$schema", "description", "issuers", "stores", "grants", "limits", "admin_groups", "ledger"))
-    limits = _parse_limits(doc.section("limits", ("max_body_bytes", "max_ttl_seconds", "credential_cache", "token_cache"),
-                                       {}))
+    doc = Section(
+        "", raw, ("$schema", "description", "issuers", "stores", "grants", "limits", "admin_groups", "ledger")
+    )
+    limits = _parse_limits(
+        doc.section("limits", ("max_body_bytes", "max_ttl_seconds", "credential_cache", "token_cache"), {})
+    )
     issuers = _parse_issuers(doc, mode)
     stores = _parse_stores(doc, mode, limits, issuers)
     grants = _parse_grants(doc, stores, issuers)
@@ -169,9 +174,12 @@ def _parse_ledger(doc: Section, mode: str, stores: Mapping[str, StoreConfig]) ->
     if doc.has("ledger"):
         return validate_ledger("ledger", doc.raw["ledger"], mode)
     for store in stores.values():
-        if kinds.store_kind(store.kind).revocable:
-            raise ConfigError("ledger", f"is required: store '{store.id}' ({store.kind}) records every key it hands "
-                                        "out in a ledger (backend sqlite, dynamodb or azure-table)")
+        if kinds.kind_of(store.kind).revocable:
+            raise ConfigError(
+                "ledger",
+                f"is required: store '{store.id}' ({store.kind}) records every key it hands "
+                "out in a ledger (backend sqlite, dynamodb or azure-table)",
+            )
     return None
 
 
@@ -196,9 +204,22 @@ def _parse_limits(s: Section) -> Limits:
 
 
 _ISSUER_FIELDS = (
-    "name", "issuer", "audiences", "algorithms", "jwks_uri", "discovery_url", "leeway_seconds",
-    "claims_profile", "groups_claim", "roles_claim", "tenants", "dev", "max_stale_seconds",
-    "refetch_cooldown_seconds", "http_timeout_seconds", "any_tenant",
+    "name",
+    "issuer",
+    "audiences",
+    "algorithms",
+    "jwks_uri",
+    "discovery_url",
+    "leeway_seconds",
+    "claims_profile",
+    "groups_claim",
+    "roles_claim",
+    "tenants",
+    "dev",
+    "max_stale_seconds",
+    "refetch_cooldown_seconds",
+    "http_timeout_seconds",
+    "any_tenant",
 )
 TENANT_TEMPLATE = "{tenantid}"
 PRINCIPAL_KEY_SEPARATOR = "|"  # Principal.key is "<issuer>|<subject>": an issuer never contains it
@@ -221,7 +242,9 @@ def _parse_issuer(s: Section, mode: str) -> IssuerConfig:
     issuer = s.string("issuer")
     dev = s.get("dev", bool, False) or issuer == DEV_ISSUER
     if dev and mode != "local":
-        raise ConfigError(s.path("issuer"), "the development identity provider is allowed only in local mode (TVS_MODE=local)")
+        raise ConfigError(
+            s.path("issuer"), "the development identity provider is allowed only in local mode (TVS_MODE=local)"
+        )
     if not issuer.startswith("https://") and mode != "local":
         raise ConfigError(s.path("issuer"), "must be an https URL")
     if PRINCIPAL_KEY_SEPARATOR in issuer:
@@ -230,7 +253,9 @@ def _parse_issuer(s: Section, mode: str) -> IssuerConfig:
     algorithms = s.strings("algorithms", ("RS256",))
     for j, alg in enumerate(algorithms):
         if alg not in ALGORITHMS:
-            raise ConfigError(f"{s.path('algorithms')}[{j}]", f"must be an asymmetric algorithm: {', '.join(ALGORITHMS)}")
+            raise ConfigError(
+                f"{s.path('algorithms')}[{j}]", f"must be an asymmetric algorithm: {', '.join(ALGORITHMS)}"
+            )
     jwks_uri, discovery = _key_source(s, issuer, mode)
     audiences = s.strings("audiences")
     if not audiences:
@@ -263,12 +288,17 @@ def _tenancy(s: Section, issuer: str) -> tuple[tuple[str, ...], bool]:
     if any_tenant and TENANT_TEMPLATE not in issuer:
         raise ConfigError(s.path("any_tenant"), f"applies only to a multi-tenant issuer ({TENANT_TEMPLATE} in its URL)")
     if any_tenant and tenants:
-        raise ConfigError(s.path("any_tenant"), "contradicts 'tenants': name the allowed tenants or set any_tenant, not both")
+        raise ConfigError(
+            s.path("any_tenant"), "contradicts 'tenants': name the allowed tenants or set any_tenant, not both"
+        )
     if TENANT_TEMPLATE in issuer and not tenants and not any_tenant:
-        raise ConfigError(s.path("tenants"), "is required for a multi-tenant issuer: without it a token of any tenant "
-                                             "is accepted (any tenant's administrator can assign this app's roles); "
-                                             "name the allowed tenant ids, or set any_tenant: true and match every "
-                                             "grant on tenants")
+        raise ConfigError(
+            s.path("tenants"),
+            "is required for a multi-tenant issuer: without it a token of any tenant "
+            "is accepted (any tenant's administrator can assign this app's roles); "
+            "name the allowed tenant ids, or set any_tenant: true and match every "
+            "grant on tenants",
+        )
     return tenants, any_tenant
 
 
@@ -281,9 +311,12 @@ def _key_source(s: Section, issuer: str, mode: str) -> tuple[str | None, str | N
     if discovery:
         return None, discovery
     if TENANT_TEMPLATE in issuer:
-        raise ConfigError(s.path("jwks_uri"), f"is required for a multi-tenant issuer (its discovery URL would "
-                                              f"hold the literal {TENANT_TEMPLATE}), e.g. "
-                                              "https://login.microsoftonline.com/common/discovery/v2.0/keys")
+        raise ConfigError(
+            s.path("jwks_uri"),
+            f"is required for a multi-tenant issuer (its discovery URL would "
+            f"hold the literal {TENANT_TEMPLATE}), e.g. "
+            "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+        )
     return None, issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
@@ -313,8 +346,12 @@ def _parse_stores(doc: Section, mode: str, limits: Limits, issuers: tuple[Issuer
             # Covers the default maximum too (derived from limits.max_ttl_seconds), not only an explicit one.
             raise ConfigError(ttl.path("max"), f"a {kind} credential of this store lives at least {floor} seconds")
         stores[store_id] = StoreConfig(
-            id=store_id, kind=kind, ttl_default=ttl_default, ttl_max=ttl_max,
-            options=MappingProxyType(options), description=s.get("description", str, ""),
+            id=store_id,
+            kind=store_kind.name,
+            ttl_default=ttl_default,
+            ttl_max=ttl_max,
+            options=MappingProxyType(options),
+            description=s.get("description", str, ""),
         )
     return stores
 
@@ -325,14 +362,21 @@ def _check_match_issuers(m: Section, match: Match, issuers: tuple[IssuerConfig, 
     names = [i.name for i in issuers]
     for j, name in enumerate(match.issuers):
         if name not in names:
-            raise ConfigError(f"{m.path('issuers')}[{j}]", f"unknown issuer {name!r} (issuer names: {', '.join(names)})")
+            raise ConfigError(
+                f"{m.path('issuers')}[{j}]", f"unknown issuer {name!r} (issuer names: {', '.join(names)})"
+            )
     if len(issuers) > 1 and not match.issuers:
-        raise ConfigError(m.path("issuers"), "is required when more than one issuer is configured: a subject or group "
-                                             "of one identity provider is not the same one at another")
+        raise ConfigError(
+            m.path("issuers"),
+            "is required when more than one issuer is configured: a subject or group "
+            "of one identity provider is not the same one at another",
+        )
     reached = [i for i in issuers if not match.issuers or i.name in match.issuers]
     if any(i.any_tenant for i in reached) and not match.tenants:
-        raise ConfigError(m.path("tenants"), "is required: the grant reaches an issuer with any_tenant, so it must name "
-                                             "the tenants it is for")
+        raise ConfigError(
+            m.path("tenants"),
+            "is required: the grant reaches an issuer with any_tenant, so it must name the tenants it is for",
+        )
 
 
 def _parse_admin_groups(doc: Section, issuers: tuple[IssuerConfig, ...]) -> tuple[tuple[str, str], ...]:
@@ -341,24 +385,32 @@ def _parse_admin_groups(doc: Section, issuers: tuple[IssuerConfig, ...]) -> tupl
     if isinstance(raw, list):
         groups = doc.strings("admin_groups", ())
         if groups and len(issuers) > 1:
-            raise ConfigError("admin_groups", "must name the issuer of each group when more than one issuer is "
-                                              'configured: {"<issuer name>": ["<group>", ...]}')
+            raise ConfigError(
+                "admin_groups",
+                "must name the issuer of each group when more than one issuer is "
+                'configured: {"<issuer name>": ["<group>", ...]}',
+            )
         return tuple((issuers[0].name, g) for g in groups)
     names = {i.name for i in issuers}
     per = Section("admin_groups", raw, tuple(names))
     return tuple((name, g) for name in raw for g in per.strings(name))
 
 
-def _parse_grants(doc: Section, stores: Mapping[str, StoreConfig],
-                  issuers: tuple[IssuerConfig, ...]) -> tuple[GrantRule, ...]:
+def _parse_grants(
+    doc: Section, stores: Mapping[str, StoreConfig], issuers: tuple[IssuerConfig, ...]
+) -> tuple[GrantRule, ...]:
     raw = doc.get("grants", list, [])
     out = []
     for i, item in enumerate(raw):
         s = Section(f"grants[{i}]", item, ("name", "match", "stores", "prefix", "access", "max_ttl_seconds"))
         m = s.section("match", ("issuers", "subjects", "groups", "roles", "scopes", "tenants"))
         match = Match(
-            issuers=m.strings("issuers", ()), subjects=m.strings("subjects", ()), groups=m.strings("groups", ()),
-            roles=m.strings("roles", ()), scopes=m.strings("scopes", ()), tenants=m.strings("tenants", ()),
+            issuers=m.strings("issuers", ()),
+            subjects=m.strings("subjects", ()),
+            groups=m.strings("groups", ()),
+            roles=m.strings("roles", ()),
+            scopes=m.strings("scopes", ()),
+            tenants=m.strings("tenants", ()),
         )
         if match == Match():
             raise ConfigError(s.path("match"), "must name at least one condition (a grant for everyone is a mistake)")
@@ -373,12 +425,14 @@ def _parse_grants(doc: Section, stores: Mapping[str, StoreConfig],
             validate_prefix_template(prefix, PLACEHOLDERS)
         except ValueError as exc:
             raise ConfigError(s.path("prefix"), str(exc)) from None
-        out.append(GrantRule(
-            name=s.string("name", f"grant-{i}"),
-            match=match,
-            stores=store_ids,
-            prefix=prefix,
-            access=s.string("access", choices=access.LEVELS),
-            max_ttl_seconds=s.integer("max_ttl_seconds", 3_600, 60, 604_800),
-        ))
+        out.append(
+            GrantRule(
+                name=s.string("name", f"grant-{i}"),
+                match=match,
+                stores=store_ids,
+                prefix=prefix,
+                access=s.string("access", choices=access.LEVELS),
+                max_ttl_seconds=s.integer("max_ttl_seconds", 3_600, 60, 604_800),
+            )
+        )
     return tuple(out)

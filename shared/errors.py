@@ -3,6 +3,7 @@
 :data:`CATALOGUE` lists every problem type the service answers with its status and its one title
 (docs/api.md, Problem catalogue); a Problem of a catalogued type always carries those.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -3,6 +3,7 @@
 Audit records are built from safe fields only; this filter is the second line of defence for
 anything else that reaches a logger (a library's debug line, an exception message).
 """
+
 from __future__ import annotations
 
 import logging
@@ -11,13 +12,22 @@ import re
 _PATTERNS = [
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-_\.=~+/]+"), r"\1[REDACTED]"),
     (re.compile(r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"), "[REDACTED-JWT]"),
-    (re.compile(r"(?i)([?&;](?:sig|x-amz-signature|x-goog-signature|x-amz-security-token|x-goog-credential|signintoken)=)[^&\s\"']+"),
-     r"\1[REDACTED]"),
+    (
+        re.compile(
+            r"(?i)([?&;](?:sig|x-amz-signature|x-goog-signature|x-amz-security-token|x-goog-credential|signintoken)=)[^&\s\"']+"
+        ),
+        r"\1[REDACTED]",
+    ),
     (re.compile(r"(?i)(accountkey=)[^;\s\"']+"), r"\1[REDACTED]"),
     # name = value, name: value, "name": "value", 'name': b'value' (repr of a dict of headers)
-    (re.compile(r"(?i)([\"']?(?:secret_access_key|secret_key|session_token|sas_token|access_token|token|client_secret|password|"
-                r"SecretAccessKey|SessionToken|Token|ClientSecret|SecretString|Signature|sig)[\"']?\s*[:=]\s*b?[\"']?)"
-                r"[^\"',\s}&]+"), r"\1[REDACTED]"),
+    (
+        re.compile(
+            r"(?i)([\"']?(?:secret_access_key|secret_key|session_token|sas_token|access_token|token|client_secret|password|"
+            r"SecretAccessKey|SessionToken|Token|ClientSecret|SecretString|Signature|sig)[\"']?\s*[:=]\s*b?[\"']?)"
+            r"[^\"',\s}&]+"
+        ),
+        r"\1[REDACTED]",
+    ),
     (re.compile(r"(?i)(<(?:SecretAccessKey|SessionToken|SecretString|Password|Token)>)[^<]+"), r"\1[REDACTED]"),
     (re.compile(r"(?i)(SharedKey(?:Lite)?\s+[^:\s]+:)[^\s\"',]+"), r"\1[REDACTED]"),
 ]

@@ -5,6 +5,7 @@ path literally, so anything that could mean more than itself there is refused, n
 wildcards and policy variables, percent-encodings, backslashes, control and format characters,
 ``.``/``..`` segments, empty segments and text that is not in Unicode NFC form.
 """
+
 from __future__ import annotations
 
 import string
@@ -40,7 +41,7 @@ def _check_segments(segments: list[str], what: str) -> None:
             raise ValueError(f"{what} has a segment with leading or trailing white space")
 
 
-def validate_path(path: str, what: str = "path") -> str:
+def validate_path(path: object, what: str = "path") -> str:
     """Return ``path`` unchanged if it is a safe object path or prefix (``""`` = everything).
 
     Raises :class:`ValueError` with a message fit for the caller otherwise. A prefix ends with
@@ -56,7 +57,7 @@ def validate_path(path: str, what: str = "path") -> str:
     return path
 
 
-def validate_object(path: str, what: str = "object") -> str:
+def validate_object(path: object, what: str = "object") -> str:
     """A single object name: a non-empty path that does not end with ``/``."""
     if not isinstance(path, str) or path == "" or path.endswith("/"):
         raise ValueError(f"{what} must name one object (not empty, not ending with '/')")

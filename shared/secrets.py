@@ -5,13 +5,14 @@ A reference is one of ``{"env": NAME}``, ``{"file": PATH}``,
 references already arrive as app settings, so ``env`` covers them. Values are resolved on first
 use and kept for the life of the process (a rotated secret is picked up by the next cold start).
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
 import threading
-from typing import Mapping
+from collections.abc import Mapping
 
 from .errors import ConfigError, unavailable
 
@@ -22,7 +23,9 @@ KINDS = ("env", "file", "aws_secretsmanager", "aws_ssm")
 def validate_ref(key: str, raw: object) -> dict:
     """Check that ``raw`` is a reference (not a literal secret) and return it normalized."""
     if isinstance(raw, str):
-        raise ConfigError(key, "secrets are never written in the configuration; use {\"env\": NAME} or another reference")
+        raise ConfigError(
+            key, "secrets are never written in the configuration; use {\"env\": NAME} or another reference"
+        )
     if not isinstance(raw, Mapping):
         raise ConfigError(key, "must be a secret reference object")
     kinds = [k for k in KINDS if k in raw]
@@ -57,8 +60,10 @@ class SecretResolver:
         except Exception as exc:  # noqa: BLE001 - a missing file, a missing json_key, an AWS error: never a 500
             kind = next(k for k in KINDS if k in ref)
             log.error("secret reference %s:%s cannot be resolved (%s)", kind, ref[kind], type(exc).__name__)
-            raise unavailable("a secret this store needs cannot be resolved; its operators find the reason in the log",
-                              slug="secret-missing") from None
+            raise unavailable(
+                "a secret this store needs cannot be resolved; its operators find the reason in the log",
+                slug="secret-missing",
+            ) from None
         with self._lock:
             self._cache[cache_key] = value
         return value

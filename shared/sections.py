@@ -4,9 +4,11 @@ A :class:`Section` wraps one mapping of the document (``stores.sales``, ``issuer
 refuses unknown fields, wrong types and out-of-range values with a :class:`ConfigError` whose key
 is the dotted path a person finds in the document (docs/design.md, Configuration).
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
@@ -64,10 +66,11 @@ class Section:
                 raise ConfigError(f"{self.path(name)}[{i}]", "must be a non-empty string")
         return tuple(value)
 
-    def integer(self, name: str, default: Any = ..., lo: int | None = None, hi: int | None = None) -> int:
+    def integer(self, name: str, default: Any = ..., lo: int | None = None, hi: int | None = None) -> Any:
+        """An integer within ``[lo, hi]`` (or the default, which may be None)."""
         value = self.get(name, int, default)
         if value is None:
-            return value
+            return None
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise ConfigError(self.path(name), f"must be between {lo} and {hi}")
         return value
@@ -92,7 +95,7 @@ class Section:
             raise ConfigError(self.path(name), f"{what} are allowed only in local mode (TVS_MODE=local)")
         return value
 
-    def section(self, name: str, allowed: tuple[str, ...], default: Any = ...) -> "Section":
+    def section(self, name: str, allowed: tuple[str, ...], default: Any = ...) -> Section:
         if name not in self.raw:
             if default is ...:
                 raise ConfigError(self.path(name), "is required")
@@ -101,7 +104,14 @@ class Section:
 
 
 def _kind_name(kind) -> str:
-    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "an object", float: "a number"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        bool: "true or false",
+        list: "a list",
+        dict: "an object",
+        float: "a number",
+    }
     if isinstance(kind, tuple):
         return " or ".join(names.get(k, k.__name__) for k in kind)
     return names.get(kind, kind.__name__)

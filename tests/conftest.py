@@ -1,4 +1,5 @@
 """Session fixtures: the real emulators, started once per test run by the tests themselves."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Test support: build a service from a configuration dict and call it like an adapter would."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,14 @@ def idp_fetch(idp: DevIdentityProvider, counter: dict | None = None):
 
 
 def issuer_block(idp: DevIdentityProvider, **over) -> dict:
-    block = {"name": "dev", "issuer": idp.issuer, "audiences": [idp.audience], "algorithms": ["ES256"],
-             "jwks_uri": f"{idp.issuer}/jwks", "dev": True}
+    block = {
+        "name": "dev",
+        "issuer": idp.issuer,
+        "audiences": [idp.audience],
+        "algorithms": ["ES256"],
+        "jwks_uri": f"{idp.issuer}/jwks",
+        "dev": True,
+    }
     block.update(over)
     return block
 
@@ -39,8 +46,17 @@ def build_service(raw: dict, idp: DevIdentityProvider, **kw) -> VendingService:
     return VendingService(config, validator=TokenValidator(config, fetch=idp_fetch(idp)), **kw)
 
 
-def call(service: VendingService, method: str, path: str, *, token: str | None = None, body=None,
-         headers: dict | None = None, raw_body: bytes | None = None, query: dict | None = None) -> HttpResponse:
+def call(
+    service: VendingService,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    body=None,
+    headers: dict | None = None,
+    raw_body: bytes | None = None,
+    query: dict | None = None,
+) -> HttpResponse:
     h = dict(headers or {})
     if token is not None:
         h.setdefault("Authorization", f"Bearer {token}")

@@ -4,6 +4,7 @@ Each import runs in a fresh interpreter, as a cold start does, with a valid depl
 configuration so the adapters also build the service at import time. Vendors import their SDK on
 the first request that needs it; platform host libraries (azure.functions, Powertools) are allowed.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,22 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CLOUD_SDKS = ("boto3", "botocore", "azure.storage", "azure.identity", "azure.core", "azure.data", "google")
 DEPLOYED_CONFIG = {
-    "issuers": [{"name": "entra", "issuer": "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
-                 "audiences": ["api://tvs"], "claims_profile": "entra"}],
-    "stores": {"sales-raw": {"kind": "azure-blob", "account_url": "https://acct.blob.core.windows.net",
-                             "container": "sales-raw", "auth": {"method": "managed-identity"}}},
+    "issuers": [
+        {
+            "name": "entra",
+            "issuer": "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0",
+            "audiences": ["api://tvs"],
+            "claims_profile": "entra",
+        }
+    ],
+    "stores": {
+        "sales-raw": {
+            "kind": "azure-blob",
+            "account_url": "https://acct.blob.core.windows.net",
+            "container": "sales-raw",
+            "auth": {"method": "managed-identity"},
+        }
+    },
     "grants": [{"match": {"groups": ["analysts"]}, "stores": ["*"], "access": "read"}],
 }
 PROBE = """
@@ -30,19 +43,29 @@ importlib.import_module(sys.argv[1])
 from shared.api.adapter import current_service
 loaded = sorted(m for m in sys.modules if any(m == p or m.startswith(p + ".") for p in {sdks!r}))
 print(json.dumps({{"sdks": loaded, "service_built": current_service() is not None,
-                  "powertools": "aws_lambda_powertools" in sys.modules, "azure_functions": "azure.functions" in sys.modules}}))
+                  "powertools": "aws_lambda_powertools" in sys.modules,
+                  "azure_functions": "azure.functions" in sys.modules}}))
 """
 
 
 def _cold_import(module: str) -> dict:
     env = {**os.environ, "TVS_CONFIG": json.dumps(DEPLOYED_CONFIG), "TVS_MODE": "deployed"}
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", PROBE.format(sdks=CLOUD_SDKS), module],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", PROBE.format(sdks=CLOUD_SDKS), module],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("module", ["shared", "shared.api", "shared.api.routes", "shared.azure.vendor",
-                                    "function_app", "lambda.api", "lambda.sweep"])
+@pytest.mark.parametrize(
+    "module",
+    ["shared", "shared.api", "shared.api.routes", "shared.azure.vendor", "function_app", "lambda.api", "lambda.sweep"],
+)
 def test_importing_loads_no_cloud_sdk(module):
     assert _cold_import(module)["sdks"] == []
 

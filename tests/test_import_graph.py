@@ -1,5 +1,6 @@
 """The shape of the code: module-level imports of the project's own modules form no cycle, and no
 function imports one of them to dodge a cycle (functions import only cloud SDKs, lazily)."""
+
 from __future__ import annotations
 
 import ast

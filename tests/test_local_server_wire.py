@@ -1,4 +1,5 @@
 """The local server's own handling of the wire: Content-Length, Transfer-Encoding and the dev IdP's input."""
+
 from __future__ import annotations
 
 import socket
@@ -11,16 +12,21 @@ from shared.api import VendingService
 from shared.config import parse_config
 from tests.support import issuer_block
 
-STORE = {"kind": "azure-blob", "account_url": "https://acct.blob.core.windows.net", "container": "c",
-         "auth": {"method": "managed-identity"}}
+STORE = {
+    "kind": "azure-blob",
+    "account_url": "https://acct.blob.core.windows.net",
+    "container": "c",
+    "auth": {"method": "managed-identity"},
+}
 
 
 @pytest.fixture(scope="module")
 def local():
     server = LocalServer(service=None, idp=None, port=0)
     server.idp = DevIdentityProvider(f"{server.url}/dev-idp")
-    server.service = VendingService(parse_config({"issuers": [issuer_block(server.idp)], "stores": {"s": STORE}},
-                                                 mode="local"))
+    server.service = VendingService(
+        parse_config({"issuers": [issuer_block(server.idp)], "stores": {"s": STORE}}, mode="local")
+    )
     server.start_background()
     yield server
     server.stop()
@@ -34,62 +40,93 @@ def exchange(local, data: bytes) -> bytes:
         try:
             while chunk := s.recv(65536):
                 out += chunk
-        except socket.timeout:
+        except TimeoutError:
             pytest.fail(f"the server did not answer and close: {out[:200]!r}")
     return out
 
 
 @pytest.mark.parametrize("length", [b"-1", b"abc", b"1_0", b" +5"])
 def test_a_content_length_that_is_not_a_plain_number_is_400_and_the_connection_closed(local, length):
-    out = exchange(local, b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nContent-Length: " + length +
-                   b"\r\n\r\nGET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    out = exchange(
+        local,
+        b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nContent-Length: "
+        + length
+        + b"\r\n\r\nGET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
     assert out.startswith(b"HTTP/1.1 400 ") and b"application/problem+json" in out
     assert out.count(b"HTTP/1.1 ") == 1  # what followed was never served as a second request
 
 
 def test_a_chunked_body_is_refused_and_never_read_as_the_next_request(local):
-    out = exchange(local, b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          b"2d\r\nGET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n\r\n0\r\n\r\n")
+    out = exchange(
+        local,
+        b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2d\r\nGET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n\r\n0\r\n\r\n",
+    )
     assert out.startswith(b"HTTP/1.1 411 ") and out.count(b"HTTP/1.1 ") == 1
 
 
-@pytest.mark.parametrize("body", [b'{"sub": "a", "claims": {"exp": "soon"}}', b'{"sub": "a", "claims": {"exp": null}}',
-                                  b"[" * 5000, b'{"sub": "a", "groups": "g"}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"sub": "a", "claims": {"exp": "soon"}}',
+        b'{"sub": "a", "claims": {"exp": null}}',
+        b"[" * 5000,
+        b'{"sub": "a", "groups": "g"}',
+    ],
+)
 def test_the_dev_idp_answers_400_to_a_token_request_it_cannot_mint(local, body):
-    out = exchange(local, b"POST /dev-idp/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
-                   % len(body) + body)
+    out = exchange(
+        local,
+        b"POST /dev-idp/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
+        + body,
+    )
     assert out.startswith(b"HTTP/1.1 400 ")
 
 
 def test_repeated_authorization_headers_are_joined_and_refused_not_silently_one_picked(local):
     tok = local.idp.mint("alice", ["g"])["access_token"]
-    out = exchange(local, b"GET /api/v1/stores HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                   b"Authorization: Bearer garbage\r\nAuthorization: Bearer " + tok.encode() + b"\r\n\r\n")
+    out = exchange(
+        local,
+        b"GET /api/v1/stores HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Authorization: Bearer garbage\r\nAuthorization: Bearer " + tok.encode() + b"\r\n\r\n",
+    )
     assert out.startswith(b"HTTP/1.1 401")
 
 
 def test_two_differing_content_lengths_are_400_and_the_connection_closed(local):
-    out = exchange(local, b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    out = exchange(
+        local,
+        b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
     assert out.startswith(b"HTTP/1.1 400 ") and b"application/problem+json" in out
     assert out.count(b"HTTP/1.1 ") == 1
 
 
 def test_a_list_of_identical_content_lengths_is_one_length(local):
-    out = exchange(local, b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                          b"Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}")
+    out = exchange(
+        local,
+        b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}",
+    )
     assert out.startswith(b"HTTP/1.1 401 ")  # framed as one 2-byte body, then refused for want of a token
 
 
 def test_a_body_shorter_than_its_content_length_is_refused_without_holding_the_thread():
     server = LocalServer(service=None, idp=None, port=0, body_timeout_seconds=0.5)
-    server.service = VendingService(parse_config({"issuers": [issuer_block(DevIdentityProvider("http://x/dev-idp"))],
-                                                  "stores": {"s": STORE}}, mode="local"))
+    server.service = VendingService(
+        parse_config(
+            {"issuers": [issuer_block(DevIdentityProvider("http://x/dev-idp"))], "stores": {"s": STORE}}, mode="local"
+        )
+    )
     server.start_background()
     try:
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
-            s.sendall(b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: 100\r\n\r\n{}")
+            s.sendall(
+                b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 100\r\n\r\n{}"
+            )
             out = s.recv(65536)  # a 5 s socket timeout fails the test long before the old 30 s
     finally:
         server.stop()

@@ -1,5 +1,6 @@
 """The local service end to end over real HTTP: the development IdP, the embedded default
 configuration and Azurite, as the README's curl session uses them."""
+
 from __future__ import annotations
 
 import uuid
@@ -26,8 +27,9 @@ def local(azurite):
 
 
 def dev_token(local, sub="alice", groups=("demo-users",), **claims) -> str:
-    resp = requests.post(f"{local.url}/dev-idp/token", json={"sub": sub, "groups": list(groups), "claims": claims},
-                         timeout=5)
+    resp = requests.post(
+        f"{local.url}/dev-idp/token", json={"sub": sub, "groups": list(groups), "claims": claims}, timeout=5
+    )
     assert resp.status_code == 200
     return resp.json()["access_token"]
 
@@ -46,9 +48,15 @@ def test_the_discovery_document_names_the_jwks(local):
 def test_the_readme_session_uploads_with_a_signed_url_and_reads_with_a_sas(local, azurite):
     alice = dev_token(local)
     obj = f"users/alice/{uuid.uuid4().hex}.txt"
-    signed = api(local, "POST", "signed-urls", alice, json={"store": "demo-azure", "object": obj, "method": "PUT"}).json()
-    assert requests.put(signed["url"], data=b"hello", headers=signed["headers"], verify=str(azurite.ca),
-                        timeout=10).status_code == 201
+    signed = api(
+        local, "POST", "signed-urls", alice, json={"store": "demo-azure", "object": obj, "method": "PUT"}
+    ).json()
+    assert (
+        requests.put(
+            signed["url"], data=b"hello", headers=signed["headers"], verify=str(azurite.ca), timeout=10
+        ).status_code
+        == 201
+    )
     cred = api(local, "POST", "credentials", alice, json={"store": "demo-azure", "access": "read"}).json()
     url = f"{cred['credentials']['container_url']}/{obj}?{cred['credentials']['sas_token']}"
     assert requests.get(url, verify=str(azurite.ca), timeout=10).content == b"hello"
@@ -56,7 +64,9 @@ def test_the_readme_session_uploads_with_a_signed_url_and_reads_with_a_sas(local
 
 def test_demo_users_cannot_write_outside_their_own_prefix(local):
     alice = dev_token(local)
-    resp = api(local, "POST", "signed-urls", alice, json={"store": "demo-azure", "object": "users/bob/x", "method": "PUT"})
+    resp = api(
+        local, "POST", "signed-urls", alice, json={"store": "demo-azure", "object": "users/bob/x", "method": "PUT"}
+    )
     assert resp.status_code == 403 and resp.headers["Content-Type"] == "application/problem+json"
 
 
@@ -67,7 +77,9 @@ def test_demo_admins_may_delete_anywhere(local, azurite):
 
 
 def test_someone_in_no_demo_group_gets_nothing(local):
-    resp = api(local, "POST", "credentials", dev_token(local, "eve", ()), json={"store": "demo-azure", "access": "read"})
+    resp = api(
+        local, "POST", "credentials", dev_token(local, "eve", ()), json={"store": "demo-azure", "access": "read"}
+    )
     assert resp.status_code == 403
 
 
@@ -82,8 +94,12 @@ def test_a_token_for_another_audience_is_refused(local):
 
 def test_an_oversized_body_is_413_over_the_wire(local):
     alice = dev_token(local)
-    resp = requests.post(f"{local.url}/api/v1/credentials", data=b"{" + b" " * 100_000 + b"}", timeout=10,
-                         headers={"Authorization": f"Bearer {alice}", "Content-Type": "application/json"})
+    resp = requests.post(
+        f"{local.url}/api/v1/credentials",
+        data=b"{" + b" " * 100_000 + b"}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {alice}", "Content-Type": "application/json"},
+    )
     assert resp.status_code == 413
 
 

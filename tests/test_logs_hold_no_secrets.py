@@ -1,4 +1,5 @@
 """Tokens, secrets and signatures never reach a log line."""
+
 from __future__ import annotations
 
 import logging
@@ -15,15 +16,23 @@ from tests.support import build_service, call, token
 
 def test_a_whole_session_of_vends_and_refusals_logs_no_token_or_signature(azurite, idp, caplog):
     caplog.set_level(logging.DEBUG)
-    service = build_service(config_for(azurite, idp, "account-key"), idp,
-                            secrets=SecretResolver({"AZURITE_CONNECTION_STRING": azurite.connection_string}))
+    service = build_service(
+        config_for(azurite, idp, "account-key"),
+        idp,
+        secrets=SecretResolver({"AZURITE_CONNECTION_STRING": azurite.connection_string}),
+    )
     alice = token(idp, "alice", ["readers", "users"])
     secrets = [alice, azurite.connection_string.split("AccountKey=")[1].split(";")[0]]
     for body in ({"store": "demo", "access": "read"}, {"store": "demo", "access": "read", "path": f"x/{uuid.uuid4()}"}):
         resp = call(service, "POST", "/api/v1/credentials", token=alice, body=body)
         secrets.append(parse_qs(resp.json()["credentials"]["sas_token"])["sig"][0])
-    signed = call(service, "POST", "/api/v1/signed-urls", token=alice,
-                  body={"store": "demo", "object": "users/alice/a.txt", "method": "PUT"}).json()
+    signed = call(
+        service,
+        "POST",
+        "/api/v1/signed-urls",
+        token=alice,
+        body={"store": "demo", "object": "users/alice/a.txt", "method": "PUT"},
+    ).json()
     secrets.append(parse_qs(signed["url"].split("?", 1)[1])["sig"][0])
     call(service, "GET", "/api/v1/stores", token=alice + "x")
     call(service, "POST", "/api/v1/credentials", token=alice, body={"store": "demo", "access": "delete"})
@@ -54,18 +63,21 @@ def test_the_filter_drops_tracebacks_that_could_quote_a_signed_url():
     assert "SECRET" not in record.getMessage() and record.exc_info is None
 
 
-@pytest.mark.parametrize("template", [
-    "{{'SecretAccessKey': '{s}'}}",  # a dict printed with repr()
-    "headers={{'X-Amz-Security-Token': b'{s}'}}",  # botocore's debug line of request headers
-    "Response body: b'<Credentials><SecretAccessKey>{s}</SecretAccessKey><SessionToken>{s}</SessionToken>'",
-    "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/s3/aws4_request, "
-    "SignedHeaders=host, Signature={s}",
-    "Authorization: SharedKey acct:{s}",
-    "sig={s}&se=2026-01-01",
-    "X-Amz-Signature: {s}",
-    "ClientSecret={s}",
-    '{{"SecretString": "{s}"}}',
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{'SecretAccessKey': '{s}'}}",  # a dict printed with repr()
+        "headers={{'X-Amz-Security-Token': b'{s}'}}",  # botocore's debug line of request headers
+        "Response body: b'<Credentials><SecretAccessKey>{s}</SecretAccessKey><SessionToken>{s}</SessionToken>'",
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host, Signature={s}",
+        "Authorization: SharedKey acct:{s}",
+        "sig={s}&se=2026-01-01",
+        "X-Amz-Signature: {s}",
+        "ClientSecret={s}",
+        '{{"SecretString": "{s}"}}',
+    ],
+)
 def test_the_redaction_filter_scrubs_secrets_in_the_other_shapes_libraries_print(template):
     secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
     assert secret not in redact(template.format(s=secret))

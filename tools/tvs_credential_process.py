@@ -13,6 +13,7 @@ bearer token comes from ``--token-file`` or ``$TVS_TOKEN``; it is sent only over
 http to a loopback address) and never printed. On any error it prints one line on stderr and exits
 with a non-zero status, which the AWS tools report as a credential error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,8 +53,10 @@ def _token(args) -> str:
         raise Refusal("no bearer token: pass --token-file or set TVS_TOKEN")
     if not token.isascii() or any(c.isspace() or not c.isprintable() for c in token):
         # http.client would refuse the header with an error that quotes it, token included.
-        raise Refusal("the bearer token contains whitespace, control or non-ASCII characters; "
-                      "the token file must hold the token alone")
+        raise Refusal(
+            "the bearer token contains whitespace, control or non-ASCII characters; "
+            "the token file must hold the token alone"
+        )
     return token
 
 
@@ -75,9 +78,16 @@ def fetch(args) -> dict:
     body = {"store": args.store, "path": args.path, "access": args.access, "format": "credential_process"}
     if args.ttl:
         body["ttl_seconds"] = args.ttl
-    request = urllib.request.Request(_endpoint(args.url), data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", "Accept": "application/json",
-                                              "Authorization": f"Bearer {_token(args)}"})
+    request = urllib.request.Request(  # noqa: S310 - the service URL the user gave
+        _endpoint(args.url),
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": f"Bearer {_token(args)}",
+        },
+    )
     try:
         context = ssl.create_default_context(cafile=args.ca_file) if args.ca_file else None
     except (OSError, ValueError) as exc:

@@ -44,6 +44,7 @@ Simulator extensions (not in the schema):
 * Fault injection (``fail_next``, ``timeout_after_create``, ``latency``) and
   call counters, also available as methods of ``VmsSimulator``.
 """
+
 from .cli import main
 from .simulator import VmsSimulator
 from .store import ApiError, NotFound

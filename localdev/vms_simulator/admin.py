@@ -3,6 +3,7 @@
 They mirror the in-process API so a simulator run as a separate process
 (``python -m localdev.vms_simulator``) can be driven by tests and benchmarks.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,8 +20,11 @@ def handle_admin(sim: Any, method: str, route: list[str], query: dict, body: dic
         return 200, sim.all_keys()
     if (method, what) == ("POST", "keys"):
         # The user's own key, created outside the service under test.
-        fields = {k: body[k] for k in ("uid", "sid", "access_key", "secret_key", "enabled",
-                                       "tenant_id", "enforce_cap") if k in body}
+        fields = {
+            k: body[k]
+            for k in ("uid", "sid", "access_key", "secret_key", "enabled", "tenant_id", "enforce_cap")
+            if k in body
+        }
         return 201, sim.add_key(body.get("user_id"), **fields)
     if (method, what) == ("GET", "faults"):
         return 200, sim.faults()
@@ -60,8 +64,7 @@ def _set_faults(sim: Any, body: dict) -> None:
             sim.clear_faults()
         if "fail_next" in body:
             spec = body["fail_next"]
-            sim.fail_next(spec["n"], spec.get("status", 500),
-                          spec.get("ops", ("create", "delete", "list")))
+            sim.fail_next(spec["n"], spec.get("status", 500), spec.get("ops", ("create", "delete", "list")))
         if "timeout_after_create" in body:
             spec = body["timeout_after_create"]
             spec = spec if isinstance(spec, dict) else {"n": spec}

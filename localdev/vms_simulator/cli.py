@@ -1,4 +1,5 @@
 """Foreground entry point: ``python -m localdev.vms_simulator``."""
+
 from __future__ import annotations
 
 import argparse
@@ -36,10 +37,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--api-token", default="vms-simulator-token")
     ap.add_argument("--certfile")
     ap.add_argument("--keyfile")
-    ap.add_argument("--seed-user", action="append", default=[], type=_parse_user,
-                    help="local:ID:NAME | uid:UID:NAME | sid:SID:NAME | uidsid:UID:SID:NAME")
-    ap.add_argument("--generate-local-users", type=int, default=0, metavar="N",
-                    help="also add N local users with ids 10001.. (benchmarks)")
+    ap.add_argument(
+        "--seed-user",
+        action="append",
+        default=[],
+        type=_parse_user,
+        help="local:ID:NAME | uid:UID:NAME | sid:SID:NAME | uidsid:UID:SID:NAME",
+    )
+    ap.add_argument(
+        "--generate-local-users",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also add N local users with ids 10001.. (benchmarks)",
+    )
     ap.add_argument("--no-default-users", action="store_true")
     ap.add_argument("--max-keys-per-user", type=int, default=2)
     ap.add_argument("--hang-seconds", type=float, default=30.0)
@@ -57,12 +68,21 @@ def main(argv: list[str] | None = None) -> int:
         else:
             non_local.append(spec)
 
-    sim = VmsSimulator(host=args.host, port=args.port, username=args.username,
-                       password=args.password, api_token=args.api_token,
-                       local_users=local, non_local_users=non_local,
-                       max_keys_per_user=args.max_keys_per_user, hang_seconds=args.hang_seconds,
-                       certfile=args.certfile, keyfile=args.keyfile, seed=args.rng_seed,
-                       verbose=args.verbose)
+    sim = VmsSimulator(
+        host=args.host,
+        port=args.port,
+        username=args.username,
+        password=args.password,
+        api_token=args.api_token,
+        local_users=local,
+        non_local_users=non_local,
+        max_keys_per_user=args.max_keys_per_user,
+        hang_seconds=args.hang_seconds,
+        certfile=args.certfile,
+        keyfile=args.keyfile,
+        seed=args.rng_seed,
+        verbose=args.verbose,
+    )
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())

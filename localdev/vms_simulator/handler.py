@@ -1,4 +1,5 @@
 """Request handling: routing, auth order, DRF-style answers, pagination, faults."""
+
 from __future__ import annotations
 
 import json
@@ -76,8 +77,7 @@ class SimHandler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length > 0 else b""
         try:
             if segs[1:2] == ["_sim"]:
-                status, body = handle_admin(sim, self.command, [s for s in segs[2:] if s],
-                                            self.query, _json_body(raw))
+                status, body = handle_admin(sim, self.command, [s for s in segs[2:] if s], self.query, _json_body(raw))
             elif segs[1:2] == ["api"] and len(segs) > 3 and segs[-1] == "":
                 status, body = self._api(sim, segs[2:-1], raw)
                 if status is None:
@@ -160,9 +160,12 @@ class SimHandler(BaseHTTPRequestHandler):
                 q["page"] = str(p)
             return f"{base}{path}" + (f"?{urlencode(q)}" if q else "")
 
-        return 200, {"count": len(keys), "next": link(page + 1) if page < pages else None,
-                     "previous": link(page - 1) if page > 1 else None,
-                     "results": [sim.store.s3key(k) for k in keys[(page - 1) * size: page * size]]}
+        return 200, {
+            "count": len(keys),
+            "next": link(page + 1) if page < pages else None,
+            "previous": link(page - 1) if page > 1 else None,
+            "results": [sim.store.s3key(k) for k in keys[(page - 1) * size : page * size]],
+        }
 
     def _pair(self, key) -> dict:
         return {"access_key": key.access_key, "secret_key": key.secret_key}
@@ -199,8 +202,7 @@ class SimHandler(BaseHTTPRequestHandler):
         return 204, None
 
     def _locals3keys(self, sim, route, body):
-        return self._listing(sim, sim.store.local_keys(self.query.get("user_id"),
-                                                       self.query.get("tenant_id")))
+        return self._listing(sim, sim.store.local_keys(self.query.get("user_id"), self.query.get("tenant_id")))
 
 
 def _route(route: list[str], method: str):
@@ -229,7 +231,7 @@ def _json_body(raw: bytes) -> dict:
     except ValueError as err:
         raise ApiError(400, {"detail": f"JSON parse error - {err}"}) from None
     if not isinstance(body, dict):
-        raise ApiError(400, {"non_field_errors": [
-            f"Invalid data. Expected a dictionary, but got {type(body).__name__}."]})
+        raise ApiError(
+            400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {type(body).__name__}."]}
+        )
     return body
-

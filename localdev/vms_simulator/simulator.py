@@ -1,4 +1,5 @@
 """The ``VmsSimulator`` object: lifecycle, fault injection, inspection."""
+
 from __future__ import annotations
 
 import base64
@@ -6,7 +7,8 @@ import hmac
 import socket
 import ssl
 import threading
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .handler import SimHandler, SimServer
 from .store import ApiError, KeyGenerator, Store
@@ -24,14 +26,26 @@ _NO_CREDS = {"detail": "Authentication credentials were not provided."}
 class VmsSimulator:
     """A fake VAST VMS serving the S3-key endpoints on 127.0.0.1 in a background thread."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, username: str = "admin",
-                 password: str = "123456", api_token: str | None = "vms-simulator-token",
-                 local_users: Mapping[int, str] | None = None,
-                 non_local_users: Iterable[dict] | None = None,
-                 tenants: Mapping[int, str] | None = None, caller_user_id: int = 1,
-                 max_keys_per_user: int = 2, hang_seconds: float = 30.0,
-                 certfile: str | None = None, keyfile: str | None = None,
-                 seed: int | None = None, special_key_every: int = 3, verbose: bool = False):
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        username: str = "admin",
+        password: str = "123456",
+        api_token: str | None = "vms-simulator-token",
+        local_users: Mapping[int, str] | None = None,
+        non_local_users: Iterable[dict] | None = None,
+        tenants: Mapping[int, str] | None = None,
+        caller_user_id: int = 1,
+        max_keys_per_user: int = 2,
+        hang_seconds: float = 30.0,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        seed: int | None = None,
+        special_key_every: int = 3,
+        verbose: bool = False,
+    ):
         """Configure users, credentials and TLS; nothing listens until ``start()``.
 
         ``caller_user_id`` is the local user that ``/api/s3keys/`` acts for (the
@@ -39,10 +53,13 @@ class VmsSimulator:
         """
         local = dict(DEFAULT_LOCAL_USERS if local_users is None else local_users)
         local.setdefault(caller_user_id, username)
-        self.store = Store(local_users=local, tenants=tenants or {1: "default"},
-                           non_local_users=DEFAULT_NON_LOCAL_USERS if non_local_users is None
-                           else non_local_users,
-                           max_keys=max_keys_per_user, keygen=KeyGenerator(seed, special_key_every))
+        self.store = Store(
+            local_users=local,
+            tenants=tenants or {1: "default"},
+            non_local_users=DEFAULT_NON_LOCAL_USERS if non_local_users is None else non_local_users,
+            max_keys=max_keys_per_user,
+            keygen=KeyGenerator(seed, special_key_every),
+        )
         self._lock = self.store.lock
         self._host, self._port = host, port
         self._basic = base64.b64encode(f"{username}:{password}".encode()).decode()
@@ -71,8 +88,9 @@ class VmsSimulator:
         self._server.sim = self
         host, port = self._server.server_address[:2]
         self.url = f"{'https' if self._ssl else 'http'}://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="vms-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="vms-simulator", daemon=True
+        )
         self._thread.start()
         return self.url
 
@@ -93,7 +111,7 @@ class VmsSimulator:
         self._thread.join(5)
         self._server = self._thread = None
 
-    def __enter__(self) -> "VmsSimulator":
+    def __enter__(self) -> VmsSimulator:
         self.start()
         return self
 
@@ -133,8 +151,11 @@ class VmsSimulator:
     def faults(self) -> dict:
         """Pending faults, as JSON-able data."""
         with self._lock:
-            return {"fail_next": [{"n": n, "status": s, "ops": sorted(o)} for n, s, o in self._fail_rules],
-                    "timeout_after_create": list(self._timeouts), "latency": self._latency}
+            return {
+                "fail_next": [{"n": n, "status": s, "ops": sorted(o)} for n, s, o in self._fail_rules],
+                "timeout_after_create": list(self._timeouts),
+                "latency": self._latency,
+            }
 
     def reset(self, keys: bool = True, faults: bool = True, counters: bool = True) -> None:
         """Forget keys, faults and/or call counters (users are kept)."""
@@ -165,8 +186,7 @@ class VmsSimulator:
         """Seed a local user."""
         self.store.add_local_user(user_id, name, tenant_id)
 
-    def add_non_local_user(self, name: str, uid: int | None = None, sid: str | None = None,
-                           tenant_id: int = 1) -> None:
+    def add_non_local_user(self, name: str, uid: int | None = None, sid: str | None = None, tenant_id: int = 1) -> None:
         """Seed a directory (non-local) user known by uid and/or sid."""
         self.store.add_non_local_user(name, uid, sid, tenant_id)
 
@@ -175,17 +195,28 @@ class VmsSimulator:
             return self.store.local_user(user_id)
         return self.store.non_local_user(uid, sid)
 
-    def add_key(self, user_id: int | None = None, *, uid: int | None = None, sid: str | None = None,
-                access_key: str | None = None, secret_key: str | None = None,
-                enabled: bool = True, tenant_id: int | None = None, enforce_cap: bool = True) -> dict:
+    def add_key(
+        self,
+        user_id: int | None = None,
+        *,
+        uid: int | None = None,
+        sid: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        enabled: bool = True,
+        tenant_id: int | None = None,
+        enforce_cap: bool = True,
+    ) -> dict:
         """Give a user a key directly, as if they made it themselves outside the service.
 
         Raises ``NotFound`` (a LookupError) for unknown users and ``ApiError`` past the cap.
         """
         user = self._user(user_id, uid, sid)
-        return self.store.dump(self.store.create_key(
-            user, tenant_id, access_key=access_key, secret_key=secret_key, enabled=enabled,
-            enforce_cap=enforce_cap))
+        return self.store.dump(
+            self.store.create_key(
+                user, tenant_id, access_key=access_key, secret_key=secret_key, enabled=enabled, enforce_cap=enforce_cap
+            )
+        )
 
     def keys_of_local_user(self, user_id: int) -> list[dict]:
         """Keys (with secrets) of a local user; ``NotFound`` if the user is unknown."""

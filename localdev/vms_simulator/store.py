@@ -1,11 +1,13 @@
 """In-memory VMS state: users, tenants and S3 access key pairs behind one lock."""
+
 from __future__ import annotations
 
 import base64
 import datetime as _dt
 import random
 import threading
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -43,16 +45,14 @@ def as_int(value: Any, field: str) -> int:
 class User:
     __slots__ = ("ref", "id", "name", "tenant_id", "uid", "sid")
 
-    def __init__(self, ref: tuple, id: int, name: str, tenant_id: int,
-                 uid: int | None = None, sid: str | None = None):
+    def __init__(self, ref: tuple, id: int, name: str, tenant_id: int, uid: int | None = None, sid: str | None = None):
         self.ref, self.id, self.name, self.tenant_id = ref, id, name, tenant_id
         self.uid, self.sid = uid, sid
 
 
 class Key:
     # __slots__ keeps 20k+ keys at a few MB.
-    __slots__ = ("id", "access_key", "secret_key", "owner", "tenant_id", "enabled",
-                 "creation_time")
+    __slots__ = ("id", "access_key", "secret_key", "owner", "tenant_id", "enabled", "creation_time")
 
 
 class KeyGenerator:
@@ -84,8 +84,15 @@ class KeyGenerator:
 class Store:
     """Users and keys. Every public method takes ``self.lock``."""
 
-    def __init__(self, *, local_users: Mapping[int, str], non_local_users: Iterable[dict],
-                 tenants: Mapping[int, str], max_keys: int, keygen: KeyGenerator):
+    def __init__(
+        self,
+        *,
+        local_users: Mapping[int, str],
+        non_local_users: Iterable[dict],
+        tenants: Mapping[int, str],
+        max_keys: int,
+        keygen: KeyGenerator,
+    ):
         self.lock = threading.RLock()
         self.max_keys = max_keys
         self.tenants = dict(tenants)
@@ -107,13 +114,18 @@ class Store:
             self._local[user.id] = user
             return user
 
-    def add_non_local_user(self, name: str, uid: int | None = None, sid: str | None = None,
-                           tenant_id: int = 1) -> User:
+    def add_non_local_user(self, name: str, uid: int | None = None, sid: str | None = None, tenant_id: int = 1) -> User:
         if uid is None and sid is None:
             raise ValueError("a non-local user needs a uid or a sid")
         with self.lock:
-            user = User(("non_local", self._nl_next_id), self._nl_next_id, name, tenant_id,
-                        None if uid is None else int(uid), sid)
+            user = User(
+                ("non_local", self._nl_next_id),
+                self._nl_next_id,
+                name,
+                tenant_id,
+                None if uid is None else int(uid),
+                sid,
+            )
             self._nl_next_id += 1
             if user.uid is not None:
                 self._by_uid[user.uid] = user
@@ -142,11 +154,14 @@ class Store:
 
     def users(self) -> list[dict]:
         with self.lock:
-            out = [{"type": "local", "id": u.id, "name": u.name, "tenant_id": u.tenant_id}
-                   for u in self._local.values()]
+            out = [
+                {"type": "local", "id": u.id, "name": u.name, "tenant_id": u.tenant_id} for u in self._local.values()
+            ]
             nl = {u.ref: u for u in (*self._by_uid.values(), *self._by_sid.values())}
-            out += [{"type": "non_local", "id": u.id, "name": u.name, "uid": u.uid,
-                     "sid": u.sid, "tenant_id": u.tenant_id} for u in nl.values()]
+            out += [
+                {"type": "non_local", "id": u.id, "name": u.name, "uid": u.uid, "sid": u.sid, "tenant_id": u.tenant_id}
+                for u in nl.values()
+            ]
             return out
 
     # -- keys --------------------------------------------------------------
@@ -156,9 +171,16 @@ class Store:
             self._owned: dict[tuple, list[Key]] = {}
             self._next_key_id = 1
 
-    def create_key(self, user: User, tenant_id: Any = None, *, access_key: str | None = None,
-                   secret_key: str | None = None, enabled: bool = True,
-                   enforce_cap: bool = True) -> Key:
+    def create_key(
+        self,
+        user: User,
+        tenant_id: Any = None,
+        *,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        enabled: bool = True,
+        enforce_cap: bool = True,
+    ) -> Key:
         """Create a pair for ``user``; 400 past the per-user cap (checked atomically)."""
         tenant = user.tenant_id if tenant_id is None else as_int(tenant_id, "tenant_id")
         with self.lock:
@@ -167,9 +189,14 @@ class Store:
             owned = self._owned.setdefault(user.ref, [])
             if enforce_cap and len(owned) >= self.max_keys:
                 # Mimics VAST's refusal; the real wording is not in the schema.
-                raise ApiError(400, {"detail": f"User {user.name} already has {len(owned)} access "
-                                               f"keys. Maximum number of access keys per user is "
-                                               f"{self.max_keys}"})
+                raise ApiError(
+                    400,
+                    {
+                        "detail": f"User {user.name} already has {len(owned)} access "
+                        f"keys. Maximum number of access keys per user is "
+                        f"{self.max_keys}"
+                    },
+                )
             if access_key is not None and access_key in self._keys:
                 raise ApiError(400, {"access_key": ["Access key already exists."]})
             while access_key is None or access_key in self._keys:
@@ -179,7 +206,7 @@ class Store:
             key.access_key = access_key
             key.secret_key = secret_key or self._keygen.secret_key()
             key.owner, key.tenant_id, key.enabled = user, tenant, bool(enabled)
-            key.creation_time = _dt.datetime.now(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+            key.creation_time = _dt.datetime.now(_dt.UTC).isoformat().replace("+00:00", "Z")
             self._keys[access_key] = key
             owned.append(key)
             return key
@@ -226,9 +253,14 @@ class Store:
     # -- serialisation -----------------------------------------------------
     def s3key(self, key: Key) -> dict:
         """The schema's ``S3Key`` shape (no secret)."""
-        return {"id": key.id, "access_key": key.access_key, "creation_time": key.creation_time,
-                "enabled": key.enabled, "user": {"id": key.owner.id, "name": key.owner.name},
-                "tenant": {"id": key.tenant_id, "name": self.tenants.get(key.tenant_id, "")}}
+        return {
+            "id": key.id,
+            "access_key": key.access_key,
+            "creation_time": key.creation_time,
+            "enabled": key.enabled,
+            "user": {"id": key.owner.id, "name": key.owner.name},
+            "tenant": {"id": key.tenant_id, "name": self.tenants.get(key.tenant_id, "")},
+        }
 
     def dump(self, key: Key) -> dict:
         """``S3Key`` plus secret and owner identity, for inspection only."""

@@ -7,6 +7,7 @@
   server calls the service's ``handle`` directly;
 - ``http``, ``bodies``, ``openapi``, ``context``, ``reclaim``: the pieces of the pipeline.
 """
+
 from .http import HttpRequest, HttpResponse
 from .service import VendingService, get_service, reset_service
 

@@ -12,11 +12,12 @@ otherwise each repeat lives here, free of any platform import:
 - the request id is the client's ``X-Request-Id`` when it is well formed, else the platform's
   own invocation id, so a caller, the platform log and the audit log share one id.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..errors import ConfigError, Problem, problem
 from .http import _REQUEST_ID, HttpRequest, HttpResponse, problem_response
@@ -58,8 +59,11 @@ def warm_up() -> bool:
 
 
 def misconfigured() -> Problem:
-    return problem("service-misconfigured", "the service cannot start with its current configuration; its operators find the reason in its log",
-                   headers={"Retry-After": str(MISCONFIGURED_RETRY_AFTER)})
+    return problem(
+        "service-misconfigured",
+        "the service cannot start with its current configuration; its operators find the reason in its log",
+        headers={"Retry-After": str(MISCONFIGURED_RETRY_AFTER)},
+    )
 
 
 def serve(request: HttpRequest) -> HttpResponse:

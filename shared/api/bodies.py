@@ -1,4 +1,5 @@
 """Parsing and validating request bodies: every rule here answers 400/413/415, before any I/O."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 from .. import access
 from ..authz import MAX_REQUEST_TTL
-from ..errors import Problem, bad_request, problem
+from ..errors import bad_request, problem
 from ..paths import validate_object, validate_path
 from .http import HttpRequest
 
@@ -76,8 +77,11 @@ def ttl(doc: dict) -> int | None:
     if value <= 0:
         raise bad_request("'ttl_seconds' must be positive", "bad-ttl")
     if value > MAX_REQUEST_TTL:
-        raise bad_request(f"'ttl_seconds' must be at most {MAX_REQUEST_TTL} (7 days); shorter maxima of the "
-                          "grant and the provider are applied by clamping", "bad-ttl")
+        raise bad_request(
+            f"'ttl_seconds' must be at most {MAX_REQUEST_TTL} (7 days); shorter maxima of the "
+            "grant and the provider are applied by clamping",
+            "bad-ttl",
+        )
     return value
 
 
@@ -98,7 +102,7 @@ def credential_request(doc: dict) -> CredentialRequest:
         raise bad_request(f"'format' must be one of {', '.join(FORMATS)}", "bad-format")
     path = _string(doc, "path", "")
     try:
-        validate_path(path)
+        path = validate_path(path)
     except ValueError as exc:
         raise bad_request(str(exc), "bad-path") from None
     return CredentialRequest(store=_store(doc), path=path, access=level, ttl_seconds=ttl(doc), format=fmt)
@@ -123,10 +127,12 @@ def signed_url_request(doc: dict) -> SignedUrlRequest:
         raise bad_request(f"'method' must be one of {', '.join(METHODS)}", "bad-method")
     obj = _string(doc, "object")
     try:
-        validate_object(obj)
+        obj = validate_object(obj)
     except ValueError as exc:
         raise bad_request(str(exc), "bad-path") from None
     content_type = _string(doc, "content_type", max_len=255)
     if content_type is not None and (not content_type.isprintable() or "/" not in content_type):
         raise bad_request("'content_type' must be a media type such as text/csv", "bad-type")
-    return SignedUrlRequest(store=_store(doc), object=obj, method=method, ttl_seconds=ttl(doc), content_type=content_type)
+    return SignedUrlRequest(
+        store=_store(doc), object=obj, method=method, ttl_seconds=ttl(doc), content_type=content_type
+    )

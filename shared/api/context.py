@@ -1,10 +1,12 @@
 """What a handler sees: the route it answers (an operation of the contract and its handler) and the
 request's context (the service, the request, the path parameters, the verified caller)."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ..identity.principal import Principal
 from .contract import Operation
@@ -17,7 +19,7 @@ if TYPE_CHECKING:  # the service holds the routes: a runtime import would be a c
 @dataclass
 class Route:
     operation: Operation
-    handler: Callable[["RequestContext"], HttpResponse]
+    handler: Callable[[RequestContext], HttpResponse]
     pattern: re.Pattern = field(init=False)
 
     def __post_init__(self):
@@ -43,10 +45,17 @@ class Route:
 
 @dataclass
 class RequestContext:
-    service: "VendingService"
+    service: VendingService
     request: HttpRequest
     params: dict[str, str]
     principal: Principal | None = None
+
+    @property
+    def caller(self) -> Principal:
+        """The verified caller of a route that requires a token (the pipeline checked it first)."""
+        if self.principal is None:
+            raise RuntimeError("a route without authentication asked for its caller")
+        return self.principal
 
     def json(self, status: int, payload: Any, headers: dict | None = None) -> HttpResponse:
         return json_response(status, payload, self.request.request_id, headers)

@@ -5,6 +5,7 @@ OpenAPI document (:mod:`shared.api.openapi`) and the HTTP API routes of ``templa
 ``tests/deploy/test_template.py``) are all derived from :data:`OPERATIONS`. Adding a route is one
 entry here and one handler in ``routes.py`` (CONTRIBUTING.md, "Adding a route").
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -48,28 +49,72 @@ def _path_param(name: str) -> dict[str, Any]:
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/api/v1/health", "health", "health", "Liveness", auth=False, response="Health"),
-    Operation("GET", "/api/v1/openapi.json", "openapi", "openapi", "This document", auth=False, response="OpenApi",
-              response_description="The OpenAPI document"),
-    Operation("GET", "/api/v1/stores", "listStores", "list_stores", "What the caller may ask for", response="StoreList",
-              errors=(401, 503)),
-    Operation("POST", "/api/v1/credentials", "createCredential", "create_credential",
-              "Vend a credential for a store, a path prefix and an access level", request="CredentialRequest",
-              response="Credential", errors=(400, 401, 403, 404, 409, 413, 415, 429, 503)),
-    Operation("DELETE", "/api/v1/credentials/{credential_id}", "revokeCredential", "revoke_credential",
-              "Revoke a revocable credential (VAST keys)", response_status=204, response_description="Revoked",
-              parameters=(_path_param("credential_id"),), errors=(401, 403, 404, 409, 503)),
-    Operation("POST", "/api/v1/signed-urls", "createSignedUrl", "create_signed_url", "A URL for one object and one method",
-              request="SignedUrlRequest", response="SignedUrl", errors=(400, 401, 403, 404, 413, 415, 429, 503)),
-    Operation("GET", "/api/v1/aws/container-credentials/{store}", "containerCredentials", "container_credentials",
-              "AWS container-credentials shape (the raw token is accepted in Authorization)", raw_token=True,
-              response="ContainerCredentials",
-              parameters=(_path_param("store"),
-                          {"name": "path", "in": "query", "schema": {"type": "string", "maxLength": 1024}},
-                          {"name": "access", "in": "query", "required": True,
-                           "schema": {"type": "string", "enum": list(LEVELS)}},
-                          {"name": "ttl_seconds", "in": "query",
-                           "schema": {"type": "integer", "minimum": 1, "maximum": 604800}}),
-              errors=(400, 401, 403, 404, 503)),
+    Operation(
+        "GET",
+        "/api/v1/openapi.json",
+        "openapi",
+        "openapi",
+        "This document",
+        auth=False,
+        response="OpenApi",
+        response_description="The OpenAPI document",
+    ),
+    Operation(
+        "GET",
+        "/api/v1/stores",
+        "listStores",
+        "list_stores",
+        "What the caller may ask for",
+        response="StoreList",
+        errors=(401, 503),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/credentials",
+        "createCredential",
+        "create_credential",
+        "Vend a credential for a store, a path prefix and an access level",
+        request="CredentialRequest",
+        response="Credential",
+        errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
+    ),
+    Operation(
+        "DELETE",
+        "/api/v1/credentials/{credential_id}",
+        "revokeCredential",
+        "revoke_credential",
+        "Revoke a revocable credential (VAST keys)",
+        response_status=204,
+        response_description="Revoked",
+        parameters=(_path_param("credential_id"),),
+        errors=(401, 403, 404, 409, 503),
+    ),
+    Operation(
+        "POST",
+        "/api/v1/signed-urls",
+        "createSignedUrl",
+        "create_signed_url",
+        "A URL for one object and one method",
+        request="SignedUrlRequest",
+        response="SignedUrl",
+        errors=(400, 401, 403, 404, 413, 415, 429, 503),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/aws/container-credentials/{store}",
+        "containerCredentials",
+        "container_credentials",
+        "AWS container-credentials shape (the raw token is accepted in Authorization)",
+        raw_token=True,
+        response="ContainerCredentials",
+        parameters=(
+            _path_param("store"),
+            {"name": "path", "in": "query", "schema": {"type": "string", "maxLength": 1024}},
+            {"name": "access", "in": "query", "required": True, "schema": {"type": "string", "enum": list(LEVELS)}},
+            {"name": "ttl_seconds", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 604800}},
+        ),
+        errors=(400, 401, 403, 404, 503),
+    ),
 )
 
 __all__ = ["API_VERSION", "BASE_PATH", "OPERATIONS", "Operation"]

@@ -1,11 +1,13 @@
 """Neutral request and response types shared by every adapter."""
+
 from __future__ import annotations
 
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import Problem
 
@@ -20,7 +22,7 @@ class Headers(dict):
         for k, v in (items or {}).items():
             self[k.lower()] = v
 
-    def get(self, key: str, default=None):  # type: ignore[override]
+    def get(self, key: str, default=None):
         return super().get(key.lower(), default)
 
 
@@ -28,10 +30,10 @@ class Headers(dict):
 class HttpRequest:
     method: str
     path: str  # e.g. /api/v1/credentials, without the query string
-    headers: Headers = field(default_factory=Headers)
+    headers: Mapping[str, str] = field(default_factory=Headers)  # any mapping; kept as a case-insensitive Headers
     query: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
-    request_id: str | None = None
+    request_id: str = ""  # the client's (or the platform's) when well formed, else a new one
 
     def __post_init__(self):
         if not isinstance(self.headers, Headers):

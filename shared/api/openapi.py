@@ -2,14 +2,19 @@
 contract (:mod:`shared.api.contract`): a route cannot be served without being published, nor published
 without being served. Importable into API Management and API Gateway.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..access import LEVELS
 from .contract import API_VERSION, Operation
 
-PROBLEM = {"description": "problem+json", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+PROBLEM = {
+    "description": "problem+json",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -19,53 +24,147 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.parameters:
         doc["parameters"] = [dict(p) for p in op.parameters]
     if op.request:
-        doc["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{op.request}"}}}}
+        doc["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.request}"}}},
+        }
     ok: dict[str, Any] = {"description": op.response_description}
     if op.response:
         ok["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.response}"}}}
-    doc["responses"] = {str(op.response_status): ok, **{str(c): {"$ref": f"#/components/responses/E{c}"} for c in op.errors}}
+    doc["responses"] = {
+        str(op.response_status): ok,
+        **{str(c): {"$ref": f"#/components/responses/E{c}"} for c in op.errors},
+    }
     return doc
 
 
 SCHEMAS = {
-    "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
-        "type": {"type": "string", "format": "uri"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "request_id": {"type": "string"}}},
+    "Problem": {
+        "type": "object",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "format": "uri"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "request_id": {"type": "string"},
+        },
+    },
     "OpenApi": {"type": "object"},
-    "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}, "version": {"type": "string"}}},
-    "StoreList": {"type": "object", "properties": {"stores": {"type": "array", "items": {"type": "object", "properties": {
-        "store": {"type": "string"}, "kind": {"type": "string"}, "description": {"type": "string"},
-        "grants": {"type": "array", "items": {"type": "object", "properties": {
-            "prefix": {"type": "string"}, "access": {"type": "string", "enum": list(LEVELS)},
-            "max_ttl_seconds": {"type": "integer"}}}}}}}}},
-    "CredentialRequest": {"type": "object", "additionalProperties": False, "required": ["store", "access"], "properties": {
-        "store": {"type": "string", "maxLength": 63},
-        "path": {"type": "string", "maxLength": 1024, "description": "a prefix ending in '/', or one object; default: everything"},
-        "access": {"type": "string", "enum": list(LEVELS)},
-        "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 604800,
-                        "description": "clamped down to the grant's and the provider's maximum"},
-        "format": {"type": "string", "enum": ["native", "iceberg", "credential_process", "console"], "default": "native"}}},
-    "Credential": {"type": "object", "properties": {
-        "credential_id": {"type": "string"}, "store": {"type": "string"}, "provider": {"type": "string"},
-        "scope": {"type": "object"}, "access": {"type": "string"}, "issued_at": {"type": "string", "format": "date-time"},
-        "expires_at": {"type": "string", "format": "date-time"}, "credentials": {"type": "object"},
-        "storage_options": {"type": "object"}}},
-    "SignedUrlRequest": {"type": "object", "additionalProperties": False, "required": ["store", "object"], "properties": {
-        "store": {"type": "string"}, "object": {"type": "string", "maxLength": 1024},
-        "method": {"type": "string", "enum": ["GET", "PUT", "DELETE"], "default": "GET"},
-        "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 604800},
-        "content_type": {"type": "string"}}},
-    "SignedUrl": {"type": "object", "required": ["url", "method", "headers", "expires_at"], "properties": {
-        "url": {"type": "string"}, "method": {"type": "string"}, "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-        "expires_at": {"type": "string", "format": "date-time"}, "store": {"type": "string"}, "object": {"type": "string"},
-        "credential_id": {"type": "string"}}},
-    "ContainerCredentials": {"type": "object", "required": ["AccessKeyId", "SecretAccessKey", "Token", "Expiration"],
-                             "properties": {k: {"type": "string"} for k in ("AccessKeyId", "SecretAccessKey", "Token", "Expiration")}},
+    "Health": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"type": "string"}, "version": {"type": "string"}},
+    },
+    "StoreList": {
+        "type": "object",
+        "properties": {
+            "stores": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "store": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "description": {"type": "string"},
+                        "grants": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "prefix": {"type": "string"},
+                                    "access": {"type": "string", "enum": list(LEVELS)},
+                                    "max_ttl_seconds": {"type": "integer"},
+                                },
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "CredentialRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["store", "access"],
+        "properties": {
+            "store": {"type": "string", "maxLength": 63},
+            "path": {
+                "type": "string",
+                "maxLength": 1024,
+                "description": "a prefix ending in '/', or one object; default: everything",
+            },
+            "access": {"type": "string", "enum": list(LEVELS)},
+            "ttl_seconds": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 604800,
+                "description": "clamped down to the grant's and the provider's maximum",
+            },
+            "format": {
+                "type": "string",
+                "enum": ["native", "iceberg", "credential_process", "console"],
+                "default": "native",
+            },
+        },
+    },
+    "Credential": {
+        "type": "object",
+        "properties": {
+            "credential_id": {"type": "string"},
+            "store": {"type": "string"},
+            "provider": {"type": "string"},
+            "scope": {"type": "object"},
+            "access": {"type": "string"},
+            "issued_at": {"type": "string", "format": "date-time"},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "credentials": {"type": "object"},
+            "storage_options": {"type": "object"},
+        },
+    },
+    "SignedUrlRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["store", "object"],
+        "properties": {
+            "store": {"type": "string"},
+            "object": {"type": "string", "maxLength": 1024},
+            "method": {"type": "string", "enum": ["GET", "PUT", "DELETE"], "default": "GET"},
+            "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 604800},
+            "content_type": {"type": "string"},
+        },
+    },
+    "SignedUrl": {
+        "type": "object",
+        "required": ["url", "method", "headers", "expires_at"],
+        "properties": {
+            "url": {"type": "string"},
+            "method": {"type": "string"},
+            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "store": {"type": "string"},
+            "object": {"type": "string"},
+            "credential_id": {"type": "string"},
+        },
+    },
+    "ContainerCredentials": {
+        "type": "object",
+        "required": ["AccessKeyId", "SecretAccessKey", "Token", "Expiration"],
+        "properties": {k: {"type": "string"} for k in ("AccessKeyId", "SecretAccessKey", "Token", "Expiration")},
+    },
 }
 
-ERROR_TEXT = {400: "Bad request", 401: "Missing or invalid bearer token", 403: "Not granted", 404: "Not found",
-              409: "Conflict", 413: "Body too large", 415: "Not JSON", 429: "Throttled", 503: "Upstream unavailable"}
+ERROR_TEXT = {
+    400: "Bad request",
+    401: "Missing or invalid bearer token",
+    403: "Not granted",
+    404: "Not found",
+    409: "Conflict",
+    413: "Body too large",
+    415: "Not JSON",
+    429: "Throttled",
+    503: "Upstream unavailable",
+}
 
 
 def openapi_document(operations: Iterable[Operation]) -> dict:
@@ -74,8 +173,11 @@ def openapi_document(operations: Iterable[Operation]) -> dict:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Token vending service", "version": API_VERSION,
-                 "description": "Short-lived, least-privilege credentials for object storage."},
+        "info": {
+            "title": "Token vending service",
+            "version": API_VERSION,
+            "description": "Short-lived, least-privilege credentials for object storage.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,

@@ -3,6 +3,7 @@
 Stores whose vendor is not a :class:`~shared.kinds.contract.RevocableVendor` have nothing to
 reclaim. The summary counts what happened (docs/design.md, Sweep).
 """
+
 from __future__ import annotations
 
 import time

@@ -1,9 +1,10 @@
 """The handlers of the routes of :mod:`shared.api.contract`, one per ``operationId``."""
+
 from __future__ import annotations
 
 from .. import audit, kinds
 from ..access import METHOD_ACCESS
-from ..authz import authorize, is_admin, may_revoke, visible_grants
+from ..authz import authorize, may_revoke, visible_grants
 from ..clock import iso
 from ..errors import bad_request, conflict, not_found
 from ..kinds.contract import RevocableVendor
@@ -28,7 +29,7 @@ def openapi(ctx: RequestContext):
 
 
 def list_stores(ctx: RequestContext):
-    return ctx.json(200, {"stores": visible_grants(ctx.service.config, ctx.principal)})
+    return ctx.json(200, {"stores": visible_grants(ctx.service.config, ctx.caller)})
 
 
 def _known_store(ctx: RequestContext, store_id: str) -> None:
@@ -51,21 +52,34 @@ def _vend(ctx: RequestContext, req, fmt: str) -> dict:
     """Authorize, mint (or reuse from the cache), audit and render one credential request."""
     svc = ctx.service
     _known_store(ctx, req.store)
-    grant = authorize(svc.config, ctx.principal, req.store, req.path, req.access, req.ttl_seconds)
+    grant = authorize(svc.config, ctx.caller, req.store, req.path, req.access, req.ttl_seconds)
     vendor = svc.vendor(req.store)
     if fmt not in vendor.formats:
         offered = sorted(vendor.formats - {"container_credentials"})
-        raise bad_request(f"store '{req.store}' ({vendor.provider}) does not offer '{fmt}'; it offers {', '.join(offered)}",
-                          "bad-format")
+        raise bad_request(
+            f"store '{req.store}' ({vendor.provider}) does not offer '{fmt}'; it offers {', '.join(offered)}",
+            "bad-format",
+        )
     if svc.credential_cache is not None and not isinstance(vendor, RevocableVendor):
-        key = (ctx.principal.key, req.store, req.path, req.access, grant.ttl_seconds)
+        key = (ctx.caller.key, req.store, req.path, req.access, grant.ttl_seconds)
         credential, cached = svc.credential_cache.get_or_mint(key, lambda: vendor.issue(grant))
     else:
         credential, cached = vendor.issue(grant), False
-    audit.record("issue", "issued", principal=ctx.principal, request_id=ctx.request.request_id, store=req.store,
-                 provider=vendor.provider, scope=credential.scope, access=req.access, ttl_seconds=grant.ttl_seconds,
-                 expires_at=iso(credential.expires_at), credential_id=credential.credential_id, cached=cached,
-                 format=fmt)
+    audit.record(
+        "issue",
+        "issued",
+        principal=ctx.caller,
+        request_id=ctx.request.request_id,
+        store=req.store,
+        provider=vendor.provider,
+        scope=credential.scope,
+        access=req.access,
+        ttl_seconds=grant.ttl_seconds,
+        expires_at=iso(credential.expires_at),
+        credential_id=credential.credential_id,
+        cached=cached,
+        format=fmt,
+    )
     return vendor.render(fmt, credential, grant)
 
 
@@ -73,21 +87,41 @@ def create_signed_url(ctx: RequestContext):
     svc = ctx.service
     req = signed_url_request(json_body(ctx.request, svc.config.limits.max_body_bytes))
     _known_store(ctx, req.store)
-    grant = authorize(svc.config, ctx.principal, req.store, req.object, METHOD_ACCESS[req.method], req.ttl_seconds)
+    grant = authorize(svc.config, ctx.caller, req.store, req.object, METHOD_ACCESS[req.method], req.ttl_seconds)
     vendor = svc.vendor(req.store)
     signed = vendor.sign_url(grant, req.method, req.content_type)
-    audit.record("sign-url", "issued", principal=ctx.principal, request_id=ctx.request.request_id, store=req.store,
-                 provider=vendor.provider, scope={"object": req.object}, access=grant.access, method=req.method,
-                 ttl_seconds=grant.ttl_seconds, expires_at=iso(signed.expires_at), credential_id=signed.credential_id)
-    return ctx.json(200, {"url": signed.url, "method": signed.method, "headers": signed.headers,
-                          "expires_at": iso(signed.expires_at), "store": req.store, "object": req.object,
-                          "credential_id": signed.credential_id})
+    audit.record(
+        "sign-url",
+        "issued",
+        principal=ctx.caller,
+        request_id=ctx.request.request_id,
+        store=req.store,
+        provider=vendor.provider,
+        scope={"object": req.object},
+        access=grant.access,
+        method=req.method,
+        ttl_seconds=grant.ttl_seconds,
+        expires_at=iso(signed.expires_at),
+        credential_id=signed.credential_id,
+    )
+    return ctx.json(
+        200,
+        {
+            "url": signed.url,
+            "method": signed.method,
+            "headers": signed.headers,
+            "expires_at": iso(signed.expires_at),
+            "store": req.store,
+            "object": req.object,
+            "credential_id": signed.credential_id,
+        },
+    )
 
 
 def _vendor_for_credential(svc, credential_id: str):
     """The vendor of the store whose kind hands out ``credential_id`` (each kind declares its ids)."""
     for store_id, store in svc.config.stores.items():
-        if kinds.store_kind(store.kind).owns(credential_id, store_id):
+        if kinds.kind_of(store.kind).owns(credential_id, store_id):
             return svc.vendor(store_id)
     return None
 
@@ -101,14 +135,22 @@ def revoke_credential(ctx: RequestContext):
     if vendor is None:
         raise not_found("there is no such credential")
     if not isinstance(vendor, RevocableVendor):
-        raise conflict("not-revocable", f"{vendor.provider} credentials cannot be revoked one by one; they expire by "
-                                        "themselves")
+        raise conflict(
+            "not-revocable", f"{vendor.provider} credentials cannot be revoked one by one; they expire by themselves"
+        )
     owner = vendor.owner_of(cid)
-    if owner is None or not may_revoke(svc.config, ctx.principal, owner):
+    if owner is None or not may_revoke(svc.config, ctx.caller, owner):
         raise not_found("there is no such credential")  # never reveal that someone else's credential exists
-    vendor.revoke(cid, "owner" if owner == ctx.principal.key else "admin")
-    audit.record("revoke", "revoked", principal=ctx.principal, request_id=ctx.request.request_id,
-                 store=vendor.store.id, provider=vendor.provider, credential_id=cid)
+    vendor.revoke(cid, "owner" if owner == ctx.caller.key else "admin")
+    audit.record(
+        "revoke",
+        "revoked",
+        principal=ctx.caller,
+        request_id=ctx.request.request_id,
+        store=vendor.store.id,
+        provider=vendor.provider,
+        credential_id=cid,
+    )
     return HttpResponse(204, {**SECURITY_HEADERS, "X-Request-Id": ctx.request.request_id}, b"")
 
 

@@ -4,6 +4,7 @@
 Every outcome is an :class:`HttpResponse`; an unexpected exception becomes a 500 problem with no
 detail (and is a bug to fix), never a stack trace.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,13 @@ log = logging.getLogger("tvs.service")
 class VendingService:
     """Holds the configuration, the token validator, one vendor per store and the caches."""
 
-    def __init__(self, config: Config, validator: TokenValidator | None = None, secrets: SecretResolver | None = None,
-                 clock=utcnow):
+    def __init__(
+        self,
+        config: Config,
+        validator: TokenValidator | None = None,
+        secrets: SecretResolver | None = None,
+        clock=utcnow,
+    ):
         self.config = config
         self.validator = validator or TokenValidator(config)
         self.clock = clock
@@ -41,14 +47,18 @@ class VendingService:
         self._vendors: dict[str, Vendor] = {}
         self._vendor_lock = threading.Lock()
         limits = config.limits.credential_cache
-        self.credential_cache: CredentialCache[IssuedCredential] | None = CredentialCache(
-            max_entries=limits.max_entries,
-            max_reuse=timedelta(seconds=limits.max_reuse_seconds),
-            safety_buffer=timedelta(seconds=limits.safety_buffer_seconds),
-            clock=clock,
-            issued_at=lambda c: c.issued_at,
-            expires_at=lambda c: c.expires_at,
-        ) if limits.enabled else None
+        self.credential_cache: CredentialCache[IssuedCredential] | None = (
+            CredentialCache(
+                max_entries=limits.max_entries,
+                max_reuse=timedelta(seconds=limits.max_reuse_seconds),
+                safety_buffer=timedelta(seconds=limits.safety_buffer_seconds),
+                clock=clock,
+                issued_at=lambda c: c.issued_at,
+                expires_at=lambda c: c.expires_at,
+            )
+            if limits.enabled
+            else None
+        )
         self.routes: list[Route] = build_routes()
 
     # -- vendors ------------------------------------------------------------------------------
@@ -57,7 +67,7 @@ class VendingService:
             vendor = self._vendors.get(store_id)
             if vendor is None:
                 store = self.config.stores[store_id]
-                vendor_class = kinds.store_kind(store.kind).vendor_class()
+                vendor_class = kinds.kind_of(store.kind).vendor_class()
                 vendor = self._vendors[store_id] = vendor_class(store, self.vendor_context)
             return vendor
 
@@ -71,26 +81,46 @@ class VendingService:
             return route.handler(ctx)
         except Problem as refusal:
             if refusal.status in (401, 403):
-                audit.record("request", "denied", status=refusal.status, reason=refusal.slug,
-                             request_id=request.request_id, route=request.path[:200])
+                audit.record(
+                    "request",
+                    "denied",
+                    status=refusal.status,
+                    reason=refusal.slug,
+                    request_id=request.request_id,
+                    route=request.path[:200],
+                )
             return problem_response(refusal, request.request_id)
         except Exception as exc:  # noqa: BLE001 - the last line: a bug, reported without detail
-            log.error("unhandled error %s on %s %s", type(exc).__name__, request.method, request.path[:200],
-                      extra={"request_id": request.request_id})
-            return problem_response(problem("internal-error", "an unexpected error happened; quote the request id when reporting it"),
-                                    request.request_id)
+            log.error(
+                "unhandled error %s on %s %s",
+                type(exc).__name__,
+                request.method,
+                request.path[:200],
+                extra={"request_id": request.request_id},
+            )
+            return problem_response(
+                problem("internal-error", "an unexpected error happened; quote the request id when reporting it"),
+                request.request_id,
+            )
 
     def _route(self, request: HttpRequest) -> tuple[Route, dict[str, str]]:
         allowed = []
         for route in self.routes:
             m = route.pattern.match(request.path)
             if m:
-                # HEAD only where answering it costs nothing: a HEAD that minted a credential it never returns would be waste.
-                if route.method == request.method or (request.method == "HEAD" and route.method == "GET" and not route.auth):
+                # HEAD only where answering it costs nothing: a HEAD that minted a credential it never
+                # returns would be waste.
+                if route.method == request.method or (
+                    request.method == "HEAD" and route.method == "GET" and not route.auth
+                ):
                     return route, m.groupdict()
                 allowed.append(route.method)
         if allowed:
-            raise problem("method-not-allowed", f"{request.method} is not allowed here", headers={"Allow": ", ".join(sorted(set(allowed)))})
+            raise problem(
+                "method-not-allowed",
+                f"{request.method} is not allowed here",
+                headers={"Allow": ", ".join(sorted(set(allowed)))},
+            )
         raise not_found("no such route")
 
     @staticmethod

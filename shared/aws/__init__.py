@@ -11,6 +11,7 @@
 
 No module here imports boto3, botocore or azure at import time.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,5 +20,10 @@ from ..kinds import StoreKind
 from .config import FIELDS, validate_store
 
 # An STS session is known by its access key id.
-KIND = StoreKind(name="aws-s3", fields=FIELDS, validate=validate_store, vendor="shared.aws.vendor:AwsS3Vendor",
-                 credential_ids=re.compile(r"^ASIA[A-Z0-9]{16}\Z"))
+KIND = StoreKind(
+    name="aws-s3",
+    fields=FIELDS,
+    validate=validate_store,
+    vendor="shared.aws.vendor:AwsS3Vendor",
+    credential_ids=re.compile(r"^ASIA[A-Z0-9]{16}\Z"),
+)

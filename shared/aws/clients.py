@@ -7,6 +7,7 @@ without it). A presigned URL signed with a session's keys builds no client: see
 connect/read timeouts and ``standard`` retries (throttling and transient errors, 3 attempts), and
 STS uses its regional endpoint (never the global ``sts.amazonaws.com``) unless the store names one.
 """
+
 from __future__ import annotations
 
 import copy
@@ -83,11 +84,23 @@ class ClientFactory:
             extra["signature_version"] = UNSIGNED
         elif service == "s3":
             extra["signature_version"] = "s3v4"  # presigned URLs too (never SigV2)
-        return Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
-                      retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}, **extra)
+        return Config(
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+            retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+            **extra,
+        )
 
-    def client(self, service: str, region: str, endpoint_url: str | None = None, keys: Keys | None = None,
-               ca_bundle: str | None = None, path_style: bool = False, unsigned: bool = False):
+    def client(
+        self,
+        service: str,
+        region: str,
+        endpoint_url: str | None = None,
+        keys: Keys | None = None,
+        ca_bundle: str | None = None,
+        path_style: bool = False,
+        unsigned: bool = False,
+    ):
         """A client for ``service``; ``keys=None`` uses the default credential chain of the runtime.
 
         ``unsigned`` sends requests without credentials (AssumeRoleWithWebIdentity).
@@ -106,15 +119,28 @@ class ClientFactory:
             if ca_bundle:
                 kwargs["verify"] = ca_bundle
             if keys is not None:
-                kwargs.update(aws_access_key_id=keys.access_key_id, aws_secret_access_key=keys.secret_access_key,
-                              aws_session_token=keys.session_token)
+                kwargs.update(
+                    aws_access_key_id=keys.access_key_id,
+                    aws_secret_access_key=keys.secret_access_key,
+                    aws_session_token=keys.session_token,
+                )
             client = self._botocore_session().create_client(service, **kwargs)
             self._clients[key] = client
             return client
 
-    def presigned_url(self, region: str, endpoint_url: str | None, keys: Keys, operation: str, params: dict,
-                      expires_in: int, http_method: str, *, ca_bundle: str | None = None,
-                      path_style: bool = False) -> str:
+    def presigned_url(
+        self,
+        region: str,
+        endpoint_url: str | None,
+        keys: Keys,
+        operation: str,
+        params: dict,
+        expires_in: int,
+        http_method: str,
+        *,
+        ca_bundle: str | None = None,
+        path_style: bool = False,
+    ) -> str:
         """An S3 presigned URL signed with ``keys`` (typically a session minted for this one URL).
 
         Building a client per session costs ~5 ms. Instead one cached client per (region, endpoint,
@@ -127,8 +153,9 @@ class ClientFactory:
         base = self.client("s3", region, endpoint_url, _PRESIGN_BASE_KEYS, ca_bundle, path_style)
         signer = copy.copy(base._request_signer)
         signer._credentials = Credentials(keys.access_key_id, keys.secret_access_key, keys.session_token)
-        return generate_presigned_url(_SignedWith(base, signer), operation, Params=params, ExpiresIn=expires_in,
-                                      HttpMethod=http_method)
+        return generate_presigned_url(
+            _SignedWith(base, signer), operation, Params=params, ExpiresIn=expires_in, HttpMethod=http_method
+        )
 
     def default_credentials_are_temporary(self) -> bool:
         """True when the runtime's default credentials carry a session token (a role session).

@@ -2,6 +2,7 @@
 
 Light: imported at start-up to validate the configuration; the vendor and boto3 are not.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,13 +12,20 @@ from typing import Any
 from ..errors import ConfigError
 from ..kinds import ValidationContext
 from ..paths import PLACEHOLDERS
-from ..sections import Section
 from ..secrets import validate_ref
+from ..sections import Section
 
 AUTH_METHODS = ("assume-role", "web-identity", "federation-token", "presign-only")
 _AUTH_FIELDS = {
-    "assume-role": ("method", "role_arn", "external_id", "source", "session_tags", "source_credentials_are_role",
-                    "source_identity"),
+    "assume-role": (
+        "method",
+        "role_arn",
+        "external_id",
+        "source",
+        "session_tags",
+        "source_credentials_are_role",
+        "source_identity",
+    ),
     "web-identity": ("method", "role_arn", "token"),
     "federation-token": ("method", "access_key_id", "secret_access_key"),
     "presign-only": ("method", "access_key_id", "secret_access_key"),
@@ -46,8 +54,9 @@ def validate_store(s: Section, ctx: ValidationContext) -> dict[str, Any]:
         "path_style": s.get("path_style", bool, False),
         "emulator": emulator,
         "ca_bundle": s.get("ca_bundle", str, None),
-        "kms_key_arn": _matching(s, "kms_key_arn", KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)",
-                                 default=None),
+        "kms_key_arn": _matching(
+            s, "kms_key_arn", KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)", default=None
+        ),
         "console_issuer": s.get("console_issuer", str, None),
     }
     auth = s.section("auth", tuple(sorted({f for fields in _AUTH_FIELDS.values() for f in fields})))
@@ -61,8 +70,18 @@ def validate_store(s: Section, ctx: ValidationContext) -> dict[str, Any]:
     return options
 
 
-FIELDS = ("bucket", "region", "endpoint_url", "sts_endpoint_url", "path_style", "emulator", "ca_bundle", "kms_key_arn",
-          "console_issuer", "auth")
+FIELDS = (
+    "bucket",
+    "region",
+    "endpoint_url",
+    "sts_endpoint_url",
+    "path_style",
+    "emulator",
+    "ca_bundle",
+    "kms_key_arn",
+    "console_issuer",
+    "auth",
+)
 
 
 def _matching(s: Section, name: str, pattern: re.Pattern, what: str, default: Any = ...) -> Any:
@@ -78,21 +97,30 @@ def _role_arn(auth: Section, options: dict) -> str:
 
 
 def _keys(auth: Section) -> dict:
-    return {name: validate_ref(auth.path(name), auth.get(name, object)) for name in ("access_key_id", "secret_access_key")}
+    return {
+        name: validate_ref(auth.path(name), auth.get(name, object)) for name in ("access_key_id", "secret_access_key")
+    }
 
 
 def _assume_role(auth: Section, options: dict) -> dict:
-    out: dict[str, Any] = {"method": "assume-role", "role_arn": _role_arn(auth, options),
-                           "source_identity": auth.get("source_identity", bool, True),
-                           "source_credentials_are_role": auth.get("source_credentials_are_role", bool, None)}
+    out: dict[str, Any] = {
+        "method": "assume-role",
+        "role_arn": _role_arn(auth, options),
+        "source_identity": auth.get("source_identity", bool, True),
+        "source_credentials_are_role": auth.get("source_credentials_are_role", bool, None),
+    }
     external_id = auth.get("external_id", (str, dict), None)
     if isinstance(external_id, str) and not EXTERNAL_ID.match(external_id):
         raise ConfigError(auth.path("external_id"), "must be 2-1224 characters of A-Z, a-z, 0-9 and +=,.@:/-_")
-    out["external_id"] = validate_ref(auth.path("external_id"), external_id) if isinstance(external_id, dict) else external_id
+    out["external_id"] = (
+        validate_ref(auth.path("external_id"), external_id) if isinstance(external_id, dict) else external_id
+    )
     source = auth.get("source", (str, dict), "default")
     if isinstance(source, str):
         if source != "default":
-            raise ConfigError(auth.path("source"), "must be 'default' or {\"access_key_id\": ref, \"secret_access_key\": ref}")
+            raise ConfigError(
+                auth.path("source"), "must be 'default' or {\"access_key_id\": ref, \"secret_access_key\": ref}"
+            )
         out["source"] = "default"
     else:
         out["source"] = _keys(Section(auth.path("source"), source, ("access_key_id", "secret_access_key")))
@@ -137,5 +165,9 @@ def _long_term_keys(auth: Section, options: dict) -> dict:
     return {"method": auth.raw["method"], **_keys(auth)}
 
 
-_AUTH_VALIDATORS = {"assume-role": _assume_role, "web-identity": _web_identity,
-                    "federation-token": _long_term_keys, "presign-only": _long_term_keys}
+_AUTH_VALIDATORS = {
+    "assume-role": _assume_role,
+    "web-identity": _web_identity,
+    "federation-token": _long_term_keys,
+    "presign-only": _long_term_keys,
+}

@@ -24,6 +24,7 @@ in the store's region (``kms:ViaService``) and only for the granted objects or t
 
 The JSON is deterministic (sorted keys, compact) so golden files pin it byte for byte.
 """
+
 from __future__ import annotations
 
 import json
@@ -98,7 +99,9 @@ def _literal(text: str, what: str) -> str:
     # Defence in depth: paths.py refuses these too, but this module must never depend on it.
     for token in UNSAFE:
         if token in text:
-            raise UnsafePolicyInput(f"{what} contains {token!r}, which an IAM policy would read as a wildcard or variable")
+            raise UnsafePolicyInput(
+                f"{what} contains {token!r}, which an IAM policy would read as a wildcard or variable"
+            )
     return text
 
 
@@ -119,8 +122,10 @@ class SessionPolicy:
     def check_size(self) -> None:
         """Raise a 400 ``policy-too-large`` before STS is called if the text is over the limit."""
         if len(self.text) > MAX_POLICY_CHARS:
-            raise policy_too_large(f"the session policy for this grant has {len(self.text)} characters "
-                                   f"and STS accepts at most {MAX_POLICY_CHARS}")
+            raise policy_too_large(
+                f"the session policy for this grant has {len(self.text)} characters "
+                f"and STS accepts at most {MAX_POLICY_CHARS}"
+            )
 
 
 def policy_too_large(detail: str) -> Problem:
@@ -129,11 +134,14 @@ def policy_too_large(detail: str) -> Problem:
 
 def deny_all() -> SessionPolicy:
     """The policy for "nothing granted": never an empty policy, which would allow the whole role."""
-    return SessionPolicy({"Version": VERSION, "Statement": [{"Sid": "DenyAll", "Effect": "Deny", "Action": "*",
-                                                              "Resource": "*"}]})
+    return SessionPolicy(
+        {"Version": VERSION, "Statement": [{"Sid": "DenyAll", "Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    )
 
 
-def session_policy(bucket: str, path: str, access: str, *, region: str, kms_key_arn: str | None = None) -> SessionPolicy:
+def session_policy(
+    bucket: str, path: str, access: str, *, region: str, kms_key_arn: str | None = None
+) -> SessionPolicy:
     """The least policy that allows ``access`` on ``path`` (``""`` bucket, ``…/`` prefix, else one object).
 
     Guarantees: every Allow names ``bucket`` (and ``kms_key_arn``) only; object resources are
@@ -152,19 +160,32 @@ def session_policy(bucket: str, path: str, access: str, *, region: str, kms_key_
     statements: list[dict[str, Any]] = []
     if not is_object:
         actions = [a for a in _BUCKET_ACTIONS[access] if not path or a in _PREFIX_KEYED]
-        listing: dict[str, Any] = {"Sid": "ListGrantedPrefix", "Effect": "Allow", "Action": sorted(actions),
-                                   "Resource": bucket_arn}
+        listing: dict[str, Any] = {
+            "Sid": "ListGrantedPrefix",
+            "Effect": "Allow",
+            "Action": sorted(actions),
+            "Resource": bucket_arn,
+        }
         if path:
             listing["Condition"] = {"StringLike": {"s3:prefix": [f"{path}*", path]}}
         statements.append(listing)
     if _OBJECT_ACTIONS[access]:
-        statements.append({"Sid": "GrantedObjects", "Effect": "Allow", "Action": sorted(_OBJECT_ACTIONS[access]),
-                           "Resource": objects})
+        statements.append(
+            {"Sid": "GrantedObjects", "Effect": "Allow", "Action": sorted(_OBJECT_ACTIONS[access]), "Resource": objects}
+        )
     if kms_key_arn and _KMS_ACTIONS[access]:
-        statements.append({"Sid": "KmsThroughS3", "Effect": "Allow", "Action": sorted(_KMS_ACTIONS[access]),
-                           "Resource": kms_key_arn,
-                           "Condition": {"StringEquals": {"kms:ViaService": s3_service_host(region)},
-                                         "StringLike": {"kms:EncryptionContext:aws:s3:arn": [objects, bucket_arn]}}})
+        statements.append(
+            {
+                "Sid": "KmsThroughS3",
+                "Effect": "Allow",
+                "Action": sorted(_KMS_ACTIONS[access]),
+                "Resource": kms_key_arn,
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": s3_service_host(region)},
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [objects, bucket_arn]},
+                },
+            }
+        )
     if not statements:
         return deny_all()
     return SessionPolicy({"Version": VERSION, "Statement": statements})

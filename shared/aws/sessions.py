@@ -9,6 +9,7 @@
   129,600 s for GetFederationToken. A request below 900 s gets 900 s: STS issues nothing shorter.
 - ExternalId comes from the store's configuration only, never from a request.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +19,7 @@ import string
 import threading
 import unicodedata
 from abc import ABC, abstractmethod
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..identity.principal import Principal
 from ..secrets import SecretResolver
@@ -94,8 +95,9 @@ class SessionMinter(ABC):
         # (a missing profile, a broken credential_process): a problem for the caller, not a 500.
         o = self.options
         try:
-            return CLIENTS.client("sts", o["region"], o.get("sts_endpoint_url"), keys, o.get("ca_bundle"),
-                                  unsigned=unsigned)
+            return CLIENTS.client(
+                "sts", o["region"], o.get("sts_endpoint_url"), keys, o.get("ca_bundle"), unsigned=unsigned
+            )
         except Exception as exc:  # noqa: BLE001 - problem_for re-raises what is not a botocore failure
             raise sts.problem_for(operation, exc) from None
 
@@ -117,7 +119,8 @@ class AssumeRoleMinter(SessionMinter):
             if self._chained is None:
                 try:
                     self._chained = self.options["auth"]["source"] == "default" and (
-                        bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) or CLIENTS.default_credentials_are_temporary())
+                        bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) or CLIENTS.default_credentials_are_temporary()
+                    )
                 except Exception as exc:  # noqa: BLE001 - the default chain failed to load; not cached
                     raise sts.problem_for("AssumeRole", exc) from None
             return self._chained
@@ -132,10 +135,16 @@ class AssumeRoleMinter(SessionMinter):
         if isinstance(external_id, Mapping):
             external_id = self.secrets.resolve(external_id)
         name = session_name(principal)
-        return sts.assume_role(self._sts("AssumeRole", self._source_keys()), role_arn=auth["role_arn"],
-                               session_name=name, policy=policy, duration=duration, external_id=external_id,
-                               source_identity=name if auth["source_identity"] else None,
-                               tags=session_tags(auth["session_tags"], principal))
+        return sts.assume_role(
+            self._sts("AssumeRole", self._source_keys()),
+            role_arn=auth["role_arn"],
+            session_name=name,
+            policy=policy,
+            duration=duration,
+            external_id=external_id,
+            source_identity=name if auth["source_identity"] else None,
+            tags=session_tags(auth["session_tags"], principal),
+        )
 
 
 class WebIdentityMinter(SessionMinter):
@@ -149,10 +158,14 @@ class WebIdentityMinter(SessionMinter):
 
     def mint(self, principal, policy, duration):
         # The call is unsigned: the token is the only proof, so no AWS credential is looked up.
-        return sts.assume_role_with_web_identity(self._sts("AssumeRoleWithWebIdentity", unsigned=True),
-                                                 role_arn=self.options["auth"]["role_arn"],
-                                                 session_name=session_name(principal), token=self._tokens.token(),
-                                                 policy=policy, duration=duration)
+        return sts.assume_role_with_web_identity(
+            self._sts("AssumeRoleWithWebIdentity", unsigned=True),
+            role_arn=self.options["auth"]["role_arn"],
+            session_name=session_name(principal),
+            token=self._tokens.token(),
+            policy=policy,
+            duration=duration,
+        )
 
 
 class FederationTokenMinter(SessionMinter):
@@ -163,9 +176,13 @@ class FederationTokenMinter(SessionMinter):
     def mint(self, principal, policy, duration):
         auth = self.options["auth"]
         keys = self._keys(auth["access_key_id"], auth["secret_access_key"])
-        return sts.get_federation_token(self._sts("GetFederationToken", keys), name=session_name(principal, 32),
-                                        policy=policy, duration=duration)
+        return sts.get_federation_token(
+            self._sts("GetFederationToken", keys), name=session_name(principal, 32), policy=policy, duration=duration
+        )
 
 
-MINTERS = {"assume-role": AssumeRoleMinter, "web-identity": WebIdentityMinter,
-           "federation-token": FederationTokenMinter}
+MINTERS = {
+    "assume-role": AssumeRoleMinter,
+    "web-identity": WebIdentityMinter,
+    "federation-token": FederationTokenMinter,
+}

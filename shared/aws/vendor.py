@@ -16,6 +16,7 @@ MinIO, VAST 5.5+) and usually ``path_style``. Stores without STS use ``presign-o
 held by secret reference sign per-object URLs, and credential requests are refused with a 400 that
 points to ``POST /api/v1/signed-urls``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,7 +27,7 @@ from .. import audit
 from ..access import METHOD_ACCESS
 from ..authz import Grant
 from ..clock import iso
-from ..errors import Problem, bad_request, problem
+from ..errors import bad_request, problem
 from ..kinds.contract import IssuedCredential, SignedUrl, Vendor
 from . import formats
 from .clients import CLIENTS, Keys
@@ -66,10 +67,16 @@ class AwsS3Vendor(Vendor):
     def issue(self, grant: Grant) -> IssuedCredential:
         o = self.store.options
         if self._minter is None:
-            raise problem("credentials-unsupported", f"store '{self.store.id}' has no STS: ask POST /api/v1/signed-urls for each object")
+            raise problem(
+                "credentials-unsupported",
+                f"store '{self.store.id}' has no STS: ask POST /api/v1/signed-urls for each object",
+            )
         if grant.access == "list" and not grant.is_prefix:
-            raise bad_request("'list' needs a prefix (ending with '/') or the whole bucket: listing by an object's "
-                              "name would show other objects whose names start with it", "list-needs-prefix")
+            raise bad_request(
+                "'list' needs a prefix (ending with '/') or the whole bucket: listing by an object's "
+                "name would show other objects whose names start with it",
+                "list-needs-prefix",
+            )
         session = self._mint(grant, grant.path, grant.access)
         where = dict(region=o["region"], endpoint_url=o["endpoint_url"], path_style=o["path_style"])
         iceberg_prefix, iceberg_config = formats.iceberg(session, bucket=o["bucket"], path=grant.path, **where)
@@ -97,11 +104,18 @@ class AwsS3Vendor(Vendor):
             if formats.console_needs_fresh_session(session, self.context.clock()):
                 credential = self._fresh_for_console(grant)
                 session = credential.extra["session"]
-            url = formats.console_url(session, region=o["region"], bucket=o["bucket"], path=grant.path,
-                                      now=self.context.clock(), issuer=o["console_issuer"])
+            url = formats.console_url(
+                session,
+                region=o["region"],
+                bucket=o["bucket"],
+                path=grant.path,
+                now=self.context.clock(),
+                issuer=o["console_issuer"],
+            )
             body = credential.body(grant.store.id, grant.access)
-            return {k: body[k] for k in ("credential_id", "store", "provider", "scope", "access", "issued_at",
-                                         "expires_at")} | {"console_url": url}
+            return {
+                k: body[k] for k in ("credential_id", "store", "provider", "scope", "access", "issued_at", "expires_at")
+            } | {"console_url": url}
         return super().render(fmt, credential, grant)
 
     def _fresh_for_console(self, grant: Grant) -> IssuedCredential:
@@ -110,10 +124,21 @@ class AwsS3Vendor(Vendor):
         Audited here, because the request's own record names the cached session it was handed.
         """
         credential = self.issue(grant)
-        audit.record("issue", "issued", principal=grant.principal, store=self.store.id, provider=self.provider,
-                     scope=credential.scope, access=grant.access, ttl_seconds=grant.ttl_seconds,
-                     expires_at=iso(credential.expires_at), credential_id=credential.credential_id, cached=False,
-                     format="console", reason="console-needs-a-longer-session")
+        audit.record(
+            "issue",
+            "issued",
+            principal=grant.principal,
+            store=self.store.id,
+            provider=self.provider,
+            scope=credential.scope,
+            access=grant.access,
+            ttl_seconds=grant.ttl_seconds,
+            expires_at=iso(credential.expires_at),
+            credential_id=credential.credential_id,
+            cached=False,
+            format="console",
+            reason="console-needs-a-longer-session",
+        )
         return credential
 
     def sign_url(self, grant: Grant, method: str, content_type: str | None) -> SignedUrl:
@@ -121,8 +146,10 @@ class AwsS3Vendor(Vendor):
         now = self.context.clock()
         expires_in = min(grant.ttl_seconds, SIGV4_MAX_SECONDS)
         if self._minter is None:
-            keys = Keys(self.context.secrets.resolve(o["auth"]["access_key_id"]),
-                        self.context.secrets.resolve(o["auth"]["secret_access_key"]))
+            keys = Keys(
+                self.context.secrets.resolve(o["auth"]["access_key_id"]),
+                self.context.secrets.resolve(o["auth"]["secret_access_key"]),
+            )
             credential_id = None
         else:
             # A session for this one object and method; the URL never outlives it.
@@ -135,10 +162,24 @@ class AwsS3Vendor(Vendor):
         headers = {}
         if method == "PUT" and content_type:
             params["ContentType"] = headers["Content-Type"] = content_type
-        url = CLIENTS.presigned_url(o["region"], o["endpoint_url"], keys, S3_OPERATIONS[method], params, expires_in,
-                                    method, ca_bundle=o["ca_bundle"], path_style=o["path_style"])
-        return SignedUrl(url=url, method=method, headers=headers, expires_at=now + timedelta(seconds=expires_in),
-                         credential_id=credential_id or _url_id(url))
+        url = CLIENTS.presigned_url(
+            o["region"],
+            o["endpoint_url"],
+            keys,
+            S3_OPERATIONS[method],
+            params,
+            expires_in,
+            method,
+            ca_bundle=o["ca_bundle"],
+            path_style=o["path_style"],
+        )
+        return SignedUrl(
+            url=url,
+            method=method,
+            headers=headers,
+            expires_at=now + timedelta(seconds=expires_in),
+            credential_id=credential_id or _url_id(url),
+        )
 
 
 def _url_id(url: str) -> str:

@@ -8,12 +8,13 @@
 - :class:`TokenFile`: a token some other agent keeps fresh in a file (EKS / Kubernetes projected
   service-account tokens, a sidecar); read again on every use because it rotates.
 """
+
 from __future__ import annotations
 
 import os
 import threading
 
-from ..errors import Problem, problem, unavailable
+from ..errors import problem, unavailable
 
 
 class TokenFile:
@@ -28,8 +29,9 @@ class TokenFile:
         except (OSError, UnicodeError):  # missing, unreadable, or not text: no usable token
             value = ""
         if not value:
-            raise unavailable("the web-identity token file of this store is missing or empty", retry_after=30,
-                              slug="upstream-refused")
+            raise unavailable(
+                "the web-identity token file of this store is missing or empty", retry_after=30, slug="upstream-refused"
+            )
         return value
 
 
@@ -46,8 +48,11 @@ class AzureIdentityToken:
                 import azure.identity as identity
 
                 if os.environ.get("AZURE_FEDERATED_TOKEN_FILE"):
-                    self._credential = identity.WorkloadIdentityCredential(client_id=self.client_id) \
-                        if self.client_id else identity.WorkloadIdentityCredential()
+                    self._credential = (
+                        identity.WorkloadIdentityCredential(client_id=self.client_id)
+                        if self.client_id
+                        else identity.WorkloadIdentityCredential()
+                    )
                 else:
                     self._credential = identity.ManagedIdentityCredential(client_id=self.client_id)
             return self._credential
@@ -60,8 +65,9 @@ class AzureIdentityToken:
         try:
             return credential.get_token(self.scope).token
         except (AzureError, ValueError) as exc:
-            raise unavailable(f"the Azure identity of this service did not get a token for AWS ({type(exc).__name__})",
-                              retry_after=10) from None
+            raise unavailable(
+                f"the Azure identity of this service did not get a token for AWS ({type(exc).__name__})", retry_after=10
+            ) from None
 
 
 def token_source(options: dict) -> TokenFile | AzureIdentityToken:

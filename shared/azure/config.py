@@ -2,23 +2,31 @@
 
 Light: imported at start-up to validate the configuration; the vendor and the Azure SDK are not.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from ..errors import ConfigError
 from ..kinds import ValidationContext
-from ..sections import Section
 from ..secrets import validate_ref
+from ..sections import Section
 
-AUTH_METHODS = ("account-key", "service-principal", "managed-identity", "workload-identity", "default",
-                "emulator-token")
+AUTH_METHODS = (
+    "account-key",
+    "service-principal",
+    "managed-identity",
+    "workload-identity",
+    "default",
+    "emulator-token",
+)
 
 
 def validate_store(s: Section, ctx: ValidationContext) -> dict[str, Any]:
     """Validate an ``azure-blob`` store block; returns the normalized options."""
-    auth = s.section("auth", ("method", "connection_string", "account_key", "tenant_id", "client_id", "client_secret",
-                              "authority"))
+    auth = s.section(
+        "auth", ("method", "connection_string", "account_key", "tenant_id", "client_id", "client_secret", "authority")
+    )
     method = auth.string("method", choices=AUTH_METHODS)
     emulator = s.local_only("emulator", ctx.mode, "emulator stores")
     if method == "emulator-token" and not emulator:
@@ -35,7 +43,9 @@ def validate_store(s: Section, ctx: ValidationContext) -> dict[str, Any]:
     }
     if method == "account-key":
         if auth.has("connection_string") == auth.has("account_key"):
-            raise ConfigError(auth.path("connection_string"), "account-key needs exactly one of connection_string or account_key")
+            raise ConfigError(
+                auth.path("connection_string"), "account-key needs exactly one of connection_string or account_key"
+            )
         ref_name = "connection_string" if auth.has("connection_string") else "account_key"
         options[ref_name] = validate_ref(auth.path(ref_name), auth.raw[ref_name])
         if ref_name == "account_key" and not (options["account_url"] and options["account_name"]):
@@ -52,5 +62,13 @@ def validate_store(s: Section, ctx: ValidationContext) -> dict[str, Any]:
     return options
 
 
-FIELDS = ("container", "account_url", "account_name", "hierarchical_namespace", "emulator", "ca_bundle", "auth",
-          "delegation_key_hours")
+FIELDS = (
+    "container",
+    "account_url",
+    "account_name",
+    "hierarchical_namespace",
+    "emulator",
+    "ca_bundle",
+    "auth",
+    "delegation_key_hours",
+)

@@ -15,6 +15,7 @@
   An account-key SAS has no such field: two identical requests in the same second get the same
   token, told apart by the audit log's credential id only.
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,13 +25,14 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..authz import Grant
-from ..errors import Problem, problem, unavailable
+from ..errors import problem, unavailable
 from ..kinds.contract import IssuedCredential, SignedUrl, Vendor
 
 CLOCK_SKEW = timedelta(minutes=5)
 USER_DELEGATION_MAX = timedelta(days=7)
 DELEGATION_KEY_MIN_LIFE = timedelta(hours=24)
-# Access levels (docs/design.md, Access levels); blob-scoped SAS has no "list" (and "r" would read the blob), so it is refused.
+# Access levels (docs/design.md, Access levels); blob-scoped SAS has no "list" (and "r" would read
+# the blob), so it is refused.
 CONTAINER_PERMISSIONS = {"list": "l", "read": "rl", "write": "racwl", "delete": "racwdl"}
 BLOB_PERMISSIONS = {"read": "r", "write": "racw", "delete": "racwd"}
 METHOD_PERMISSIONS = {"GET": "r", "HEAD": "r", "PUT": "cw", "DELETE": "d"}
@@ -57,9 +59,18 @@ class EmulatorTokenCredential:
         from azure.core.credentials import AccessToken
 
         now = int(time.time())
-        claims = {"aud": "https://storage.azure.com", "iss": "https://sts.windows.net/00000000-0000-0000-0000-000000000000/",
-                  "iat": now, "nbf": now, "exp": now + 3600, "oid": "local-dev", "tid": "00000000-0000-0000-0000-000000000000"}
-        return AccessToken(jwt.encode(claims, "local-emulator-not-a-secret-0123456789abcdef", algorithm="HS256"), now + 3600)
+        claims = {
+            "aud": "https://storage.azure.com",
+            "iss": "https://sts.windows.net/00000000-0000-0000-0000-000000000000/",
+            "iat": now,
+            "nbf": now,
+            "exp": now + 3600,
+            "oid": "local-dev",
+            "tid": "00000000-0000-0000-0000-000000000000",
+        }
+        return AccessToken(
+            jwt.encode(claims, "local-emulator-not-a-secret-0123456789abcdef", algorithm="HS256"), now + 3600
+        )
 
 
 class AzureBlobVendor(Vendor):
@@ -102,18 +113,27 @@ class AzureBlobVendor(Vendor):
         import azure.identity as identity
 
         if method == "service-principal":
-            return identity.ClientSecretCredential(o["tenant_id"], o["client_id"],
-                                                   self.context.secrets.resolve(o["client_secret"]))
+            return identity.ClientSecretCredential(
+                o["tenant_id"], o["client_id"], self.context.secrets.resolve(o["client_secret"])
+            )
         if method == "managed-identity":
             return identity.ManagedIdentityCredential(client_id=o.get("client_id"))
         if method == "workload-identity":
-            return identity.WorkloadIdentityCredential(client_id=o.get("client_id")) if o.get("client_id") \
+            return (
+                identity.WorkloadIdentityCredential(client_id=o.get("client_id"))
+                if o.get("client_id")
                 else identity.WorkloadIdentityCredential()
+            )
         return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True)
 
     def _cached_delegation_key(self, needed_until: datetime):
         with self._lock:
-            if self._delegation_key is not None and self._delegation_key_expiry >= needed_until + timedelta(minutes=5):
+            expiry = self._delegation_key_expiry
+            if (
+                self._delegation_key is not None
+                and expiry is not None
+                and expiry >= needed_until + timedelta(minutes=5)
+            ):
                 return self._delegation_key
         return None
 
@@ -134,18 +154,26 @@ class AzureBlobVendor(Vendor):
             from azure.storage.blob import BlobServiceClient
 
             if self._service_client is None:
-                kwargs = {"connection_verify": self.store.options["ca_bundle"]} if self.store.options["ca_bundle"] else {}
-                self._service_client = BlobServiceClient(self.store.options["account_url"],
-                                                         credential=self._token_credential(),
-                                                         connection_timeout=5, read_timeout=10, retry_total=2, **kwargs)
+                kwargs = (
+                    {"connection_verify": self.store.options["ca_bundle"]} if self.store.options["ca_bundle"] else {}
+                )
+                self._service_client = BlobServiceClient(
+                    self.store.options["account_url"],
+                    credential=self._token_credential(),
+                    connection_timeout=5,
+                    read_timeout=10,
+                    retry_total=2,
+                    **kwargs,
+                )
             now = self.context.clock()
             life = max(timedelta(hours=self.store.options["delegation_key_hours"]), DELEGATION_KEY_MIN_LIFE)
             expiry = min(max(now + life, needed_until + timedelta(minutes=10)), now + USER_DELEGATION_MAX)
             try:
                 key = self._service_client.get_user_delegation_key(now - CLOCK_SKEW, expiry)
             except AzureError as exc:
-                raise unavailable(f"Azure AD / storage did not hand out a user delegation key ({type(exc).__name__})",
-                                  retry_after=10) from None
+                raise unavailable(
+                    f"Azure AD / storage did not hand out a user delegation key ({type(exc).__name__})", retry_after=10
+                ) from None
             with self._lock:
                 self._delegation_key, self._delegation_key_expiry = key, expiry
             return key
@@ -169,8 +197,12 @@ class AzureBlobVendor(Vendor):
         account_url, account_name, account_key = self._account_info()
         container = self.store.options["container"]
         issuance = uuid.uuid4().hex[:24]
-        signing = {"account_key": account_key} if account_key else {"user_delegation_key": self._user_delegation_key(expiry)}
-        common = dict(permission=permission, expiry=expiry, start=start, protocol=self._protocol(account_url))
+        signing = (
+            {"account_key": account_key} if account_key else {"user_delegation_key": self._user_delegation_key(expiry)}
+        )
+        common: dict[str, Any] = dict(
+            permission=permission, expiry=expiry, start=start, protocol=self._protocol(account_url)
+        )
         if not account_key and not self.store.options["emulator"]:
             common["correlation_id"] = issuance  # Azurite leaves scid out of the signature it checks
         if sr == "c":
@@ -190,35 +222,52 @@ class AzureBlobVendor(Vendor):
             sr, permission = "c", CONTAINER_PERMISSIONS[grant.access]
         elif grant.is_prefix:
             if not o["hierarchical_namespace"]:
-                raise problem("prefix-scope-unsupported", f"store '{self.store.id}' is a flat-namespace account: a SAS can cover the whole container "
-                              "or one blob, never a prefix. Ask POST /api/v1/signed-urls for each object, or ask for "
-                              "the whole store if you are granted it.")
+                raise problem(
+                    "prefix-scope-unsupported",
+                    f"store '{self.store.id}' is a flat-namespace account: a SAS can cover the whole container "
+                    "or one blob, never a prefix. Ask POST /api/v1/signed-urls for each object, or ask for "
+                    "the whole store if you are granted it.",
+                )
             sr, permission = "d", CONTAINER_PERMISSIONS[grant.access]
         elif grant.access not in BLOB_PERMISSIONS:
-            raise problem("list-on-object", "a SAS for one blob cannot list without also reading it; ask for a prefix ending with '/' "
-                          "(or the whole store) to list, or for 'read' to read this blob")
+            raise problem(
+                "list-on-object",
+                "a SAS for one blob cannot list without also reading it; ask for a prefix ending with '/' "
+                "(or the whole store) to list, or for 'read' to read this blob",
+            )
         else:
             sr, permission = "b", BLOB_PERMISSIONS[grant.access]
         issued, start, expiry = self._window(grant.ttl_seconds)
         sas, credential_id = self._sign(sr, grant.path, permission, start, expiry)
         account_url, account_name, _ = self._account_info()
         container_url = f"{account_url}/{o['container']}"
-        credentials = {"sas_token": sas, "account_url": account_url, "account_name": account_name,
-                       "container": o["container"], "container_url": container_url,
-                       "sas_url": f"{container_url}/{quote(grant.path)}?{sas}" if sr == "b" else f"{container_url}?{sas}"}
+        credentials = {
+            "sas_token": sas,
+            "account_url": account_url,
+            "account_name": account_name,
+            "container": o["container"],
+            "container_url": container_url,
+            "sas_url": f"{container_url}/{quote(grant.path)}?{sas}" if sr == "b" else f"{container_url}?{sas}",
+        }
         host = urlsplit(account_url).netloc
         return IssuedCredential(
             credential_id=credential_id,
             provider=self.provider,
-            scope={"account": account_name, "container": o["container"], "prefix" if sr != "b" else "blob": grant.path,
-                   "resource": {"c": "container", "d": "directory", "b": "blob"}[sr]},
+            scope={
+                "account": account_name,
+                "container": o["container"],
+                "prefix" if sr != "b" else "blob": grant.path,
+                "resource": {"c": "container", "d": "directory", "b": "blob"}[sr],
+            },
             issued_at=issued,
             expires_at=expiry,
             credentials=credentials,
             storage_options={"account_name": account_name, "sas_token": sas, "account_host": host},
             iceberg_prefix=f"abfss://{o['container']}@{host.replace('.blob.', '.dfs.')}/{grant.path}",
-            iceberg_config={f"adls.sas-token.{host}": sas,
-                            f"adls.sas-token-expires-at-ms.{host}": str(int(expiry.timestamp() * 1000))},
+            iceberg_config={
+                f"adls.sas-token.{host}": sas,
+                f"adls.sas-token-expires-at-ms.{host}": str(int(expiry.timestamp() * 1000)),
+            },
         )
 
     def sign_url(self, grant: Grant, method: str, content_type: str | None) -> SignedUrl:
@@ -236,7 +285,7 @@ def _account_name_from_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.path.strip("/"):  # emulator style: http://127.0.0.1:10000/devstoreaccount1
         return parts.path.strip("/").split("/")[0]
-    return parts.hostname.split(".")[0]
+    return (parts.hostname or "").split(".")[0]
 
 
 __all__ = ["AzureBlobVendor"]

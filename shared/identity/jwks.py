@@ -10,6 +10,7 @@
 - Only keys fit to verify signatures are kept: not ``use: enc``, ``key_ops`` (when present) naming
   ``verify``, no symmetric keys, RSA of at least 2048 bits and without the ROCA weakness.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ import logging
 import threading
 import time
 import urllib.request
-from typing import Callable
+from collections.abc import Callable
 
 import jwt
 
@@ -31,17 +32,55 @@ MIN_RSA_BITS = 2048
 # The ROCA fingerprint (Nemec et al., CCS 2017): an RSA modulus made by the affected Infineon library
 # is, modulo each of these small primes, a power of 65537. A random modulus passes all 38 tests with
 # probability about 2^-154, so a match means the key can be factored and must not be trusted.
-_ROCA_PRIMES = (3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101,
-                103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167)
+_ROCA_PRIMES = (
+    3,
+    5,
+    7,
+    11,
+    13,
+    17,
+    19,
+    23,
+    29,
+    31,
+    37,
+    41,
+    43,
+    47,
+    53,
+    59,
+    61,
+    67,
+    71,
+    73,
+    79,
+    83,
+    89,
+    97,
+    101,
+    103,
+    107,
+    109,
+    113,
+    127,
+    131,
+    137,
+    139,
+    149,
+    151,
+    157,
+    163,
+    167,
+)
 _ROCA_POWERS = tuple(frozenset(pow(65537, k, p) for k in range(p)) for p in _ROCA_PRIMES)
 
 
 def is_roca_weak(modulus: int) -> bool:
     """True when ``modulus`` carries the ROCA fingerprint."""
-    return all(modulus % p in powers for p, powers in zip(_ROCA_PRIMES, _ROCA_POWERS))
+    return all(modulus % p in powers for p, powers in zip(_ROCA_PRIMES, _ROCA_POWERS, strict=True))
 
 
-def unfit_for_verification(raw: dict, key: "jwt.PyJWK") -> str | None:
+def unfit_for_verification(raw: dict, key: jwt.PyJWK) -> str | None:
     """Why a JWKS entry must not verify tokens, or None when it may."""
     if raw.get("use", "sig") != "sig":
         return "not a signature key (use)"
@@ -60,7 +99,7 @@ def unfit_for_verification(raw: dict, key: "jwt.PyJWK") -> str | None:
 
 
 def fetch_json(url: str, timeout: float) -> dict:
-    req = urllib.request.Request(url, headers={"Accept": "application/json"})
+    req = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 - https URLs from configuration
     with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - URL from configuration only
         if resp.status != 200:
             raise OSError(f"HTTP {resp.status}")
@@ -70,8 +109,13 @@ def fetch_json(url: str, timeout: float) -> dict:
 class JwksCache:
     """Keys of one issuer. Thread-safe; one instance per issuer per process."""
 
-    def __init__(self, issuer: IssuerConfig, fetch: Fetch = fetch_json, clock: Callable[[], float] = time.monotonic,
-                 refresh_seconds: float = 3600.0):
+    def __init__(
+        self,
+        issuer: IssuerConfig,
+        fetch: Fetch = fetch_json,
+        clock: Callable[[], float] = time.monotonic,
+        refresh_seconds: float = 3600.0,
+    ):
         self.issuer = issuer
         self._fetch = fetch
         self._clock = clock
@@ -96,7 +140,9 @@ class JwksCache:
         if not fresh:
             self._try_refresh(now, wait=not have_keys)
         with self._lock:
-            if self._fetched_at is not None and now - self._fetched_at > max(self.issuer.max_stale_seconds, self._refresh):
+            if self._fetched_at is not None and now - self._fetched_at > max(
+                self.issuer.max_stale_seconds, self._refresh
+            ):
                 self._keys = {}  # last known good keys are too old to trust: 503 until the IdP is back
             found = self._lookup(kid)
             retry = found is None and bool(self._keys) and self._cooled_down(now)
@@ -108,8 +154,9 @@ class JwksCache:
             return found
         with self._lock:
             if not self._keys:
-                raise unavailable("the identity provider's signing keys cannot be fetched", retry_after=30,
-                                  slug="idp-unavailable")
+                raise unavailable(
+                    "the identity provider's signing keys cannot be fetched", retry_after=30, slug="idp-unavailable"
+                )
         raise invalid_token("the token is signed with an unknown key")
 
     def _cooled_down(self, now: float) -> bool:
@@ -142,13 +189,16 @@ class JwksCache:
     def _download(self) -> dict[str, jwt.PyJWK]:
         timeout = self.issuer.http_timeout_seconds
         if self._jwks_uri is None:
-            meta = self._fetch(self.issuer.discovery_url, timeout)
+            meta = self._fetch(self.issuer.discovery_url or "", timeout)
             if meta.get("issuer") not in (self.issuer.issuer, None) and "{tenantid}" not in self.issuer.issuer:
                 raise ValueError("discovery document names another issuer")
             uri = meta.get("jwks_uri")
             if not isinstance(uri, str) or (self.issuer.https_only and not uri.startswith("https://")):
-                log.warning("the discovery document of issuer %s names a jwks_uri that is not an https URL; "
-                            "its keys are not fetched", self.issuer.name)
+                log.warning(
+                    "the discovery document of issuer %s names a jwks_uri that is not an https URL; "
+                    "its keys are not fetched",
+                    self.issuer.name,
+                )
                 raise ValueError("discovery named a jwks_uri that is not https")
             self._jwks_uri = uri
         doc = self._fetch(self._jwks_uri, timeout)

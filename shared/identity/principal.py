@@ -1,4 +1,5 @@
 """The verified caller."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ class Principal:
     username: str | None = None
     email: str | None = None
     expires_at: int | None = None
-    extra: dict = field(default_factory=dict, compare=False, hash=False)  # verified claims other modules may map (e.g. VAST uid)
+    extra: dict = field(
+        default_factory=dict, compare=False, hash=False
+    )  # verified claims other modules may map (e.g. VAST uid)
 
     @property
     def key(self) -> str:
@@ -27,10 +30,19 @@ class Principal:
         return f"{self.issuer}|{self.subject}"
 
     def placeholder_values(self) -> dict[str, str]:
-        values = {"sub": self.subject, "oid": self.object_id, "tid": self.tenant_id,
-                  "preferred_username": self.username, "email": self.email}
+        values = {
+            "sub": self.subject,
+            "oid": self.object_id,
+            "tid": self.tenant_id,
+            "preferred_username": self.username,
+            "email": self.email,
+        }
         return {k: v for k, v in values.items() if isinstance(v, str) and v}
 
     def audit_fields(self) -> dict:
-        return {"issuer": self.issuer, "subject": self.subject, "tenant_id": self.tenant_id,
-                "object_id": self.object_id}
+        return {
+            "issuer": self.issuer,
+            "subject": self.subject,
+            "tenant_id": self.tenant_id,
+            "object_id": self.object_id,
+        }

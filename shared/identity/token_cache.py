@@ -5,19 +5,25 @@ An entry lives at most ``max_seconds`` and never past the token's own ``exp``; a
 never remembered. The cost is that a signing key withdrawn by the IdP keeps working for tokens
 already seen for at most ``max_seconds`` (the JWKS cache has a longer lag anyway).
 """
+
 from __future__ import annotations
 
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from .principal import Principal
 
 
 class VerifiedTokenCache:
-    def __init__(self, max_entries: int, max_seconds: float, clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        max_entries: int,
+        max_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ):
         self._max_entries = max_entries
         self._max_seconds = max_seconds
         self._clock, self._wall = clock, wall

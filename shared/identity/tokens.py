@@ -11,12 +11,13 @@ Guarantees of :meth:`TokenValidator.validate`:
 - keys come only from the configured JWKS (see :mod:`.jwks`).
 Every failure is a 401 Problem whose detail never repeats the token.
 """
+
 from __future__ import annotations
 
 import base64
 import json
 import re
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import jwt
 
@@ -87,12 +88,17 @@ class TokenValidator:
     def __init__(self, config: Config, fetch: Callable[[str, float], dict] = fetch_json, clock=None):
         self._issuers = config.issuers
         # With one fixed issuer the unverified claims need not be read to pick it.
-        self._only = config.issuers[0] if len(config.issuers) == 1 and "{tenantid}" not in config.issuers[0].issuer else None
+        self._only = (
+            config.issuers[0] if len(config.issuers) == 1 and "{tenantid}" not in config.issuers[0].issuer else None
+        )
         kwargs = {"fetch": fetch} if clock is None else {"fetch": fetch, "clock": clock}
         self._jwks = {i.name: JwksCache(i, **kwargs) for i in config.issuers}
         limits = config.limits.token_cache
-        self._seen = VerifiedTokenCache(limits.max_entries, limits.max_seconds, **({} if clock is None else {"clock": clock})) \
-            if limits.enabled else None
+        self._seen = (
+            VerifiedTokenCache(limits.max_entries, limits.max_seconds, **({} if clock is None else {"clock": clock}))
+            if limits.enabled
+            else None
+        )
 
     def validate(self, token: str | None) -> Principal:
         if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
@@ -125,9 +131,13 @@ class TokenValidator:
             if issuer.issuer == iss:
                 return issuer
             tid = unverified.get("tid")
-            if "{tenantid}" in issuer.issuer and isinstance(tid, str) and TENANT_ID.match(tid):
-                if issuer.issuer.replace("{tenantid}", tid) == iss:
-                    return issuer
+            if (
+                "{tenantid}" in issuer.issuer
+                and isinstance(tid, str)
+                and TENANT_ID.match(tid)
+                and issuer.issuer.replace("{tenantid}", tid) == iss
+            ):
+                return issuer
         raise invalid_token("the token's issuer is not trusted")
 
     def _decode(self, token: str, issuer: IssuerConfig, key: jwt.PyJWK, unverified: Mapping) -> dict:
@@ -192,8 +202,14 @@ class TokenValidator:
             groups=_values(_claim(claims, names["groups"])),
             roles=_values(_claim(claims, names["roles"])),
             scopes=scopes,
-            username=next((claims[k] for k in ("preferred_username", "username", "cognito:username")
-                           if isinstance(claims.get(k), str)), None),
+            username=next(
+                (
+                    claims[k]
+                    for k in ("preferred_username", "username", "cognito:username")
+                    if isinstance(claims.get(k), str)
+                ),
+                None,
+            ),
             email=claims.get("email") if isinstance(claims.get("email"), str) else None,
             expires_at=int(claims["exp"]),
             extra={k: v for k, v in claims.items() if isinstance(v, (str, int)) and k not in ("iss", "sub", "aud")},

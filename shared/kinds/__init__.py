@@ -5,12 +5,14 @@ Looking a kind up imports only its light declaration (``shared.<cloud>/__init__.
 credential. Adding a store kind is adding a package and a line to :data:`PACKAGES`
 (CONTRIBUTING.md, "Adding a store kind").
 """
+
 from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..sections import Section
 from .contract import RevocableVendor, Vendor
@@ -64,7 +66,7 @@ class StoreKind:
     def owns(self, credential_id: str, store_id: str) -> bool:
         """True when ``credential_id`` is one this kind hands out for store ``store_id``."""
         m = self.credential_ids.match(credential_id)
-        return bool(m) and m.groupdict().get("store", store_id) == store_id
+        return m is not None and m.groupdict().get("store", store_id) == store_id
 
 
 @dataclass(frozen=True)
@@ -81,4 +83,12 @@ def store_kind(name: object) -> StoreKind | None:
     return importlib.import_module(package).KIND if package else None
 
 
-__all__ = ["PACKAGES", "StoreKind", "RevocableStoreKind", "ValidationContext", "store_kind"]
+def kind_of(name: str) -> StoreKind:
+    """The declaration of a configured store's kind (validation made it one)."""
+    kind = store_kind(name)
+    if kind is None:
+        raise KeyError(name)
+    return kind
+
+
+__all__ = ["PACKAGES", "StoreKind", "RevocableStoreKind", "ValidationContext", "kind_of", "store_kind"]

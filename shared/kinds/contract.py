@@ -6,15 +6,17 @@ subclasses :class:`RevocableVendor` and must implement both :meth:`~RevocableVen
 :meth:`~RevocableVendor.reclaim_expired` (the sweep of its store): the type says it, not a flag.
 Who may revoke a credential is decided in :mod:`shared.authz`, not here.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..clock import iso, utcnow
-from ..errors import Problem, problem
+from ..errors import problem
 
 if TYPE_CHECKING:  # annotations only: the contract stays importable before the configuration is
     from ..authz import Grant
@@ -64,7 +66,7 @@ class SignedUrl:
 class VendorContext:
     """What a vendor may use besides its own store block."""
 
-    secrets: "SecretResolver"
+    secrets: SecretResolver
     local_mode: bool
     clock: Callable[[], datetime] = utcnow
     ledger: Any = None  # shared.ledger.LazyLedger when the configuration has a ledger (revocable kinds)
@@ -76,24 +78,27 @@ class Vendor(ABC):
     provider: ClassVar[str]  # the kind's name, as the API's "provider" field shows it
     formats: ClassVar[frozenset[str]] = frozenset({"native"})
 
-    def __init__(self, store: "StoreConfig", context: VendorContext):
+    def __init__(self, store: StoreConfig, context: VendorContext):
         self.store = store
         self.context = context
 
     @abstractmethod
-    def issue(self, grant: "Grant") -> IssuedCredential:
+    def issue(self, grant: Grant) -> IssuedCredential:
         """Mint a credential exactly as broad as ``grant`` (never broader) or raise a Problem."""
 
-    def render(self, fmt: str, credential: IssuedCredential, grant: "Grant") -> dict[str, Any]:
+    def render(self, fmt: str, credential: IssuedCredential, grant: Grant) -> dict[str, Any]:
         """The response body in ``fmt`` (one of :attr:`formats`)."""
         body = credential.body(grant.store.id, grant.access)
         if fmt == "iceberg":
             # Iceberg REST catalog shape: the expiry lives inside ``config`` (docs/api.md, Formats).
-            return {"credential_id": credential.credential_id, "expires_at": body["expires_at"],
-                    "storage-credentials": [{"prefix": credential.iceberg_prefix, "config": credential.iceberg_config}]}
+            return {
+                "credential_id": credential.credential_id,
+                "expires_at": body["expires_at"],
+                "storage-credentials": [{"prefix": credential.iceberg_prefix, "config": credential.iceberg_config}],
+            }
         return body
 
-    def sign_url(self, grant: "Grant", method: str, content_type: str | None) -> SignedUrl:
+    def sign_url(self, grant: Grant, method: str, content_type: str | None) -> SignedUrl:
         """A URL for one object and one method. ``grant.path`` names the object."""
         raise problem("signed-urls-unsupported", f"store '{self.store.id}' does not hand out signed URLs")
 

@@ -15,6 +15,7 @@ claims it (a transition that does not renew the lease ends it).
 Backends (one interface, :class:`KeyLedger`): ``sqlite`` (local and tests), ``dynamodb``
 (AWS), ``azure-table`` (Azure). None imports its SDK at module import.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,13 +25,14 @@ import os
 import re
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..clock import iso_micro as now_iso
 from ..errors import ConfigError
-from ..sections import Section
 from ..secrets import validate_ref
+from ..sections import Section
 
 PENDING, ACTIVE, REVOKING, REVOKED, FAILED = "PENDING", "ACTIVE", "REVOKING", "REVOKED", "FAILED"
 STATES = (PENDING, ACTIVE, REVOKING, REVOKED, FAILED)
@@ -76,7 +78,9 @@ class KeyRecord:
     store: str
     owner: str  # Principal.key of the caller it was issued to
     user_key: str  # "<store>|<VAST user>", e.g. "demo-vast|local:1001"
-    holder: Mapping[str, Any]  # the store-side account the key belongs to, as its kind names it (VAST: {"user_id": 1001})
+    holder: Mapping[
+        str, Any
+    ]  # the store-side account the key belongs to, as its kind names it (VAST: {"user_id": 1001})
     state: str
     created_at: str
     expires_at: int
@@ -107,7 +111,7 @@ class KeyRecord:
         return {k: v for k, v in item.items() if v is not None and v != []}
 
     @classmethod
-    def from_item(cls, item: Mapping[str, Any], etag: str | None = None) -> "KeyRecord":
+    def from_item(cls, item: Mapping[str, Any], etag: str | None = None) -> KeyRecord:
         names = {f.name for f in dataclasses.fields(cls)} - {"etag"}
         values = {k: v for k, v in item.items() if k in names}
         values["holder"] = dict(item.get(HOLDER_ATTRIBUTE) or {})
@@ -149,6 +153,7 @@ def _guard(method):
             raise
         except self.sdk_errors() as exc:
             raise LedgerUnavailable(f"the {self.backend} ledger failed ({type(exc).__name__})") from None
+
     return guarded
 
 
@@ -208,10 +213,10 @@ class KeyLedger(ABC):
 
     @classmethod
     @abstractmethod
-    def from_options(cls, options: Mapping[str, Any], secrets=None) -> "KeyLedger":
+    def from_options(cls, options: Mapping[str, Any], secrets=None) -> KeyLedger:
         """The backend for validated ``options`` (see :func:`validate_ledger`)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
         """Release connections (optional)."""
 
     def transition(self, record: KeyRecord, state: str, **changes: Any) -> KeyRecord:
@@ -244,15 +249,24 @@ def validate_ledger(key: str, raw: object, mode: str, environ: Mapping[str, str]
     if raw_backend == "dynamodb":
         table = env.get(TABLE_ENV) or s.string("table")
         _check_name(s.path("table"), table, r"^[A-Za-z0-9_.-]{3,255}$")
-        out.update(table=table, region=s.get("region", str, None),
-                   endpoint_url=s.url("endpoint_url", None, allow_http=mode == "local"))
+        out.update(
+            table=table,
+            region=s.get("region", str, None),
+            endpoint_url=s.url("endpoint_url", None, allow_http=mode == "local"),
+        )
         return out
     table = s.string("table")
     _check_name(s.path("table"), table, r"^[A-Za-z][A-Za-z0-9]{2,62}$")
-    auth = s.string("auth", "managed-identity", choices=("managed-identity", "workload-identity", "default",
-                                                          "connection-string"))
-    out.update(table=table, auth=auth, account_url=s.url("account_url", None, allow_http=mode == "local"),
-               client_id=s.get("client_id", str, None), ca_bundle=s.get("ca_bundle", str, None))
+    auth = s.string(
+        "auth", "managed-identity", choices=("managed-identity", "workload-identity", "default", "connection-string")
+    )
+    out.update(
+        table=table,
+        auth=auth,
+        account_url=s.url("account_url", None, allow_http=mode == "local"),
+        client_id=s.get("client_id", str, None),
+        ca_bundle=s.get("ca_bundle", str, None),
+    )
     if auth == "connection-string" or s.has("connection_string"):
         out["auth"] = "connection-string"
         out["connection_string"] = validate_ref(s.path("connection_string"), s.get("connection_string", object))
@@ -267,8 +281,11 @@ def _check_name(key: str, value: str, pattern: str) -> None:
 
 
 # The backends, imported when the ledger is first opened (each imports its own SDK only then).
-BACKEND_CLASSES = {"sqlite": "shared.ledger.sqlite:SqliteLedger", "dynamodb": "shared.ledger.dynamodb:DynamoDbLedger",
-                   "azure-table": "shared.ledger.azure_table:AzureTableLedger"}
+BACKEND_CLASSES = {
+    "sqlite": "shared.ledger.sqlite:SqliteLedger",
+    "dynamodb": "shared.ledger.dynamodb:DynamoDbLedger",
+    "azure-table": "shared.ledger.azure_table:AzureTableLedger",
+}
 
 
 def open_ledger(options: Mapping[str, Any], secrets=None) -> KeyLedger:
@@ -297,5 +314,21 @@ def sorted_by_creation(records: Iterable[KeyRecord]) -> list[KeyRecord]:
     return sorted(records, key=lambda r: (r.created_at, r.credential_id))
 
 
-__all__ = ["KeyLedger", "KeyRecord", "StaleRecord", "DuplicateRecord", "LedgerUnavailable", "LazyLedger", "open_ledger",
-           "validate_ledger", "next_version", "STATES", "PENDING", "ACTIVE", "REVOKING", "REVOKED", "FAILED"]
+__all__ = [
+    "now_iso",
+    "KeyLedger",
+    "KeyRecord",
+    "StaleRecord",
+    "DuplicateRecord",
+    "LedgerUnavailable",
+    "LazyLedger",
+    "open_ledger",
+    "validate_ledger",
+    "next_version",
+    "STATES",
+    "PENDING",
+    "ACTIVE",
+    "REVOKING",
+    "REVOKED",
+    "FAILED",
+]

@@ -10,11 +10,13 @@ server-side filtered scans (``sweep_bucket eq 'due' and due_at le N``), paged by
 token; terminal records past ``purge_at`` are deleted by :meth:`purge`, which the sweep calls.
 Times are stored as Edm.Int64. ``azure.data.tables`` is imported on first use.
 """
+
 from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import HOLDER_ATTRIBUTE, DuplicateRecord, KeyLedger, KeyRecord, StaleRecord, sorted_by_creation
 
@@ -31,21 +33,35 @@ class AzureTableLedger(KeyLedger):
 
         return (AzureError, OSError)
 
-    def __init__(self, table: str, *, connection_string: str | None = None, account_url: str | None = None,
-                 credential: Any = None, ca_bundle: str | None = None):
+    def __init__(
+        self,
+        table: str,
+        *,
+        connection_string: str | None = None,
+        account_url: str | None = None,
+        credential: Any = None,
+        ca_bundle: str | None = None,
+    ):
         self.table = table
         self._conn, self._url, self._credential, self._ca = connection_string, account_url, credential, ca_bundle
         self._client = None
         self._lock = threading.Lock()
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any], secrets) -> "AzureTableLedger":
+    def from_options(cls, options: Mapping[str, Any], secrets=None) -> AzureTableLedger:
         """Build from validated ``ledger`` options; the credential is made on first use."""
         if options["auth"] == "connection-string":
-            return cls(options["table"], connection_string=secrets.resolve(options["connection_string"]),
-                       ca_bundle=options.get("ca_bundle"))
-        return cls(options["table"], account_url=options["account_url"], ca_bundle=options.get("ca_bundle"),
-                   credential=("lazy", options["auth"], options.get("client_id")))
+            return cls(
+                options["table"],
+                connection_string=secrets.resolve(options["connection_string"]),
+                ca_bundle=options.get("ca_bundle"),
+            )
+        return cls(
+            options["table"],
+            account_url=options["account_url"],
+            ca_bundle=options.get("ca_bundle"),
+            credential=("lazy", options["auth"], options.get("client_id")),
+        )
 
     def _c(self):
         with self._lock:
@@ -58,7 +74,9 @@ class AzureTableLedger(KeyLedger):
                 if self._conn:
                     self._client = TableClient.from_connection_string(self._conn, self.table, **kwargs)
                 else:
-                    self._client = TableClient(self._url, self.table, credential=_credential(self._credential), **kwargs)
+                    self._client = TableClient(
+                        self._url, self.table, credential=_credential(self._credential), **kwargs
+                    )
             return self._client
 
     def ensure_table(self) -> None:
@@ -124,8 +142,9 @@ class AzureTableLedger(KeyLedger):
                 raise StaleRecord(current.credential_id)
             etag = stored.etag
         try:
-            meta = self._c().update_entity(self._entity(new), mode=UpdateMode.REPLACE, etag=etag,
-                                           match_condition=MatchConditions.IfNotModified)
+            meta = self._c().update_entity(
+                self._entity(new), mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
+            )
         except (ResourceModifiedError, ResourceNotFoundError):
             raise StaleRecord(current.credential_id) from None
         return _with_etag(new, meta)
@@ -166,8 +185,12 @@ class AzureTableLedger(KeyLedger):
             if "sweep_bucket" in entity:  # never drop a record the sweep still has to visit
                 continue
             try:
-                self._c().delete_entity(entity["PartitionKey"], entity["RowKey"], etag=entity.metadata["etag"],
-                                        match_condition=MatchConditions.IfNotModified)
+                self._c().delete_entity(
+                    entity["PartitionKey"],
+                    entity["RowKey"],
+                    etag=entity.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
                 done += 1
             except (ResourceModifiedError, ResourceNotFoundError):
                 pass
@@ -196,5 +219,9 @@ def _credential(spec):
     if auth == "managed-identity":
         return identity.ManagedIdentityCredential(client_id=client_id)
     if auth == "workload-identity":
-        return identity.WorkloadIdentityCredential(client_id=client_id) if client_id else identity.WorkloadIdentityCredential()
+        return (
+            identity.WorkloadIdentityCredential(client_id=client_id)
+            if client_id
+            else identity.WorkloadIdentityCredential()
+        )
     return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True)

@@ -9,6 +9,7 @@ backstop can never drop a key VMS has not confirmed deleted.
 Every write is a ``PutItem`` with a ConditionExpression: ``attribute_not_exists`` for a new
 record, ``state`` and ``version`` unchanged for a transition. boto3 is imported on first use.
 """
+
 from __future__ import annotations
 
 import threading
@@ -27,14 +28,22 @@ TABLE_SCHEMA: dict[str, Any] = {
     ],
     "KeySchema": [{"AttributeName": "credential_id", "KeyType": "HASH"}],
     "GlobalSecondaryIndexes": [
-        {"IndexName": "by_user",
-         "KeySchema": [{"AttributeName": "user_key", "KeyType": "HASH"},
-                       {"AttributeName": "created_at", "KeyType": "RANGE"}],
-         "Projection": {"ProjectionType": "ALL"}},
-        {"IndexName": "by_due",
-         "KeySchema": [{"AttributeName": "sweep_bucket", "KeyType": "HASH"},
-                       {"AttributeName": "due_at", "KeyType": "RANGE"}],
-         "Projection": {"ProjectionType": "ALL"}},
+        {
+            "IndexName": "by_user",
+            "KeySchema": [
+                {"AttributeName": "user_key", "KeyType": "HASH"},
+                {"AttributeName": "created_at", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        },
+        {
+            "IndexName": "by_due",
+            "KeySchema": [
+                {"AttributeName": "sweep_bucket", "KeyType": "HASH"},
+                {"AttributeName": "due_at", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        },
     ],
     "BillingMode": "PAY_PER_REQUEST",
     "TimeToLiveSpecification": {"AttributeName": TTL_ATTRIBUTE, "Enabled": True},
@@ -72,7 +81,7 @@ class DynamoDbLedger(KeyLedger):
         return (BotoCoreError, ClientError, OSError)
 
     @classmethod
-    def from_options(cls, options, secrets=None) -> "DynamoDbLedger":
+    def from_options(cls, options, secrets=None) -> DynamoDbLedger:
         return cls(options["table"], region=options.get("region"), endpoint_url=options.get("endpoint_url"))
 
     def __init__(self, table: str, region: str | None = None, endpoint_url: str | None = None, client=None):
@@ -89,8 +98,9 @@ class DynamoDbLedger(KeyLedger):
                 from botocore.config import Config
 
                 config = Config(connect_timeout=3, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-                self._client = boto3.client("dynamodb", region_name=self._region, endpoint_url=self._endpoint,
-                                            config=config)
+                self._client = boto3.client(
+                    "dynamodb", region_name=self._region, endpoint_url=self._endpoint, config=config
+                )
             if self._ser is None:
                 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -99,11 +109,13 @@ class DynamoDbLedger(KeyLedger):
 
     def _item(self, record: KeyRecord) -> dict:
         self._c()
-        return {k: self._ser.serialize(v) for k, v in record.to_item().items()}
+        ser: Any = self._ser
+        return {k: ser.serialize(v) for k, v in record.to_item().items()}
 
     def _record(self, item: dict) -> KeyRecord:
         self._c()
-        return KeyRecord.from_item({k: _plain(self._de.deserialize(v)) for k, v in item.items()})
+        de: Any = self._de
+        return KeyRecord.from_item({k: _plain(de.deserialize(v)) for k, v in item.items()})
 
     @staticmethod
     def _condition_failed(exc) -> bool:
@@ -112,23 +124,29 @@ class DynamoDbLedger(KeyLedger):
     def create(self, record: KeyRecord) -> KeyRecord:
         client = self._c()
         try:
-            client.put_item(TableName=self.table, Item=self._item(record),
-                            ConditionExpression="attribute_not_exists(credential_id)")
+            client.put_item(
+                TableName=self.table, Item=self._item(record), ConditionExpression="attribute_not_exists(credential_id)"
+            )
         except client.exceptions.ConditionalCheckFailedException:
             raise DuplicateRecord(record.credential_id) from None
         return record
 
     def get(self, credential_id: str) -> KeyRecord | None:
-        resp = self._c().get_item(TableName=self.table, Key={"credential_id": {"S": credential_id}}, ConsistentRead=True)
+        resp = self._c().get_item(
+            TableName=self.table, Key={"credential_id": {"S": credential_id}}, ConsistentRead=True
+        )
         return self._record(resp["Item"]) if "Item" in resp else None
 
     def replace(self, current: KeyRecord, new: KeyRecord) -> KeyRecord:
         client = self._c()
         try:
-            client.put_item(TableName=self.table, Item=self._item(new),
-                            ConditionExpression="#s = :s AND #v = :v",
-                            ExpressionAttributeNames={"#s": "state", "#v": "version"},
-                            ExpressionAttributeValues={":s": {"S": current.state}, ":v": {"N": str(current.version)}})
+            client.put_item(
+                TableName=self.table,
+                Item=self._item(new),
+                ConditionExpression="#s = :s AND #v = :v",
+                ExpressionAttributeNames={"#s": "state", "#v": "version"},
+                ExpressionAttributeValues={":s": {"S": current.state}, ":v": {"N": str(current.version)}},
+            )
         except client.exceptions.ConditionalCheckFailedException:
             raise StaleRecord(current.credential_id) from None
         return new
@@ -140,16 +158,23 @@ class DynamoDbLedger(KeyLedger):
     def for_user(self, user_key: str) -> list[KeyRecord]:
         out, cursor = [], None
         while True:
-            extra = {"ExclusiveStartKey": cursor} if cursor else {}
-            page, cursor = self._query(IndexName="by_user", KeyConditionExpression="user_key = :u",
-                                       ExpressionAttributeValues={":u": {"S": user_key}}, **extra)
+            extra: dict[str, Any] = {"ExclusiveStartKey": cursor} if cursor else {}
+            page, cursor = self._query(
+                IndexName="by_user",
+                KeyConditionExpression="user_key = :u",
+                ExpressionAttributeValues={":u": {"S": user_key}},
+                **extra,
+            )
             out.extend(page)
             if not cursor:
                 return out
 
     def _due_query(self, now: int) -> dict:
-        return {"IndexName": "by_due", "KeyConditionExpression": "sweep_bucket = :b AND due_at <= :n",
-                "ExpressionAttributeValues": {":b": {"S": "due"}, ":n": {"N": str(int(now))}}}
+        return {
+            "IndexName": "by_due",
+            "KeyConditionExpression": "sweep_bucket = :b AND due_at <= :n",
+            "ExpressionAttributeValues": {":b": {"S": "due"}, ":n": {"N": str(int(now))}},
+        }
 
     def due(self, now: int, limit: int, cursor: Any = None) -> tuple[list[KeyRecord], Any]:
         extra = {"ExclusiveStartKey": cursor} if cursor else {}
@@ -158,7 +183,7 @@ class DynamoDbLedger(KeyLedger):
     def count_due(self, now: int) -> int:
         total, cursor = 0, None
         while True:
-            extra = {"ExclusiveStartKey": cursor} if cursor else {}
+            extra: dict[str, Any] = {"ExclusiveStartKey": cursor} if cursor else {}
             resp = self._c().query(TableName=self.table, Select="COUNT", **self._due_query(now), **extra)
             total += resp["Count"]
             cursor = resp.get("LastEvaluatedKey")

@@ -4,6 +4,7 @@ One file, WAL journal, one connection per ledger object guarded by a lock. Claim
 ``UPDATE ... WHERE credential_id=? AND state=? AND version=?`` in a transaction: SQLite's file
 lock serializes writers, so two processes (or threads) sharing the file never both win.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,27 @@ from typing import Any
 
 from . import HOLDER_ATTRIBUTE, DuplicateRecord, KeyLedger, KeyRecord, LedgerUnavailable, StaleRecord
 
-COLUMNS = ("credential_id", "store", "owner", "user_key", HOLDER_ATTRIBUTE, "state", "created_at", "expires_at", "due_at",
-           "version", "access_key", "prior_keys", "attempts", "last_error", "reason", "closed_at", "purge_at",
-           "sweep_bucket", "lease_until")
+COLUMNS = (
+    "credential_id",
+    "store",
+    "owner",
+    "user_key",
+    HOLDER_ATTRIBUTE,
+    "state",
+    "created_at",
+    "expires_at",
+    "due_at",
+    "version",
+    "access_key",
+    "prior_keys",
+    "attempts",
+    "last_error",
+    "reason",
+    "closed_at",
+    "purge_at",
+    "sweep_bucket",
+    "lease_until",
+)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vast_keys (
     credential_id TEXT PRIMARY KEY,
@@ -52,7 +71,7 @@ class SqliteLedger(KeyLedger):
         return (sqlite3.Error, OSError)
 
     @classmethod
-    def from_options(cls, options, secrets=None) -> "SqliteLedger":
+    def from_options(cls, options, secrets=None) -> SqliteLedger:
         return cls(options["path"])
 
     def __init__(self, path: str | Path):
@@ -90,7 +109,7 @@ class SqliteLedger(KeyLedger):
 
     @staticmethod
     def _record(row: tuple) -> KeyRecord:
-        item = dict(zip(COLUMNS, row))
+        item = dict(zip(COLUMNS, row, strict=True))
         item[HOLDER_ATTRIBUTE] = json.loads(item[HOLDER_ATTRIBUTE])
         item["prior_keys"] = json.loads(item["prior_keys"] or "[]")
         return KeyRecord.from_item({k: v for k, v in item.items() if v is not None})
@@ -120,7 +139,8 @@ class SqliteLedger(KeyLedger):
             try:
                 cur = self._db.execute(
                     f"UPDATE vast_keys SET {sets} WHERE credential_id=? AND state=? AND version=?",
-                    self._row(new)[1:] + (current.credential_id, current.state, current.version))
+                    self._row(new)[1:] + (current.credential_id, current.state, current.version),
+                )
                 won = cur.rowcount == 1
                 self._db.execute("COMMIT" if won else "ROLLBACK")
             except BaseException:
@@ -131,8 +151,10 @@ class SqliteLedger(KeyLedger):
         return new
 
     def for_user(self, user_key: str) -> list[KeyRecord]:
-        rows = self._query(f"SELECT {','.join(COLUMNS)} FROM vast_keys WHERE user_key=? ORDER BY created_at, credential_id",
-                           (user_key,))
+        rows = self._query(
+            f"SELECT {','.join(COLUMNS)} FROM vast_keys WHERE user_key=? ORDER BY created_at, credential_id",
+            (user_key,),
+        )
         return [self._record(r) for r in rows]
 
     def due(self, now: int, limit: int, cursor: Any = None) -> tuple[list[KeyRecord], Any]:
@@ -141,7 +163,8 @@ class SqliteLedger(KeyLedger):
         rows = self._query(
             f"SELECT {','.join(COLUMNS)} FROM vast_keys WHERE sweep_bucket='due' AND due_at<=? "
             "AND (due_at>? OR (due_at=? AND credential_id>?)) ORDER BY due_at, credential_id LIMIT ?",
-            (now, after_due, after_due, after_id, limit))
+            (now, after_due, after_due, after_id, limit),
+        )
         records = [self._record(r) for r in rows]
         nxt = (records[-1].due_at, records[-1].credential_id) if len(records) == limit else None
         return records, nxt
@@ -153,7 +176,9 @@ class SqliteLedger(KeyLedger):
         with self._lock:
             cur = self._db.execute(
                 "DELETE FROM vast_keys WHERE credential_id IN (SELECT credential_id FROM vast_keys "
-                "WHERE sweep_bucket IS NULL AND purge_at IS NOT NULL AND purge_at<=? LIMIT ?)", (now, limit))
+                "WHERE sweep_bucket IS NULL AND purge_at IS NOT NULL AND purge_at<=? LIMIT ?)",
+                (now, limit),
+            )
             return cur.rowcount
 
     def close(self) -> None:

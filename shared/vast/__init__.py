@@ -9,6 +9,7 @@
 
 Nothing here imports a cloud SDK.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,6 +18,10 @@ from ..kinds import RevocableStoreKind
 from .config import FIELDS, validate_store
 
 # Self-routing: "vast.<store>.<uuid>" names the store that can take the key back.
-KIND = RevocableStoreKind(name="vast-s3", fields=FIELDS, validate=validate_store,
-                          vendor="shared.vast.vendor:VastS3Vendor",
-                          credential_ids=re.compile(r"^vast\.(?P<store>[a-z0-9][a-z0-9-]{0,62})\.[0-9a-f-]{36}\Z"))
+KIND = RevocableStoreKind(
+    name="vast-s3",
+    fields=FIELDS,
+    validate=validate_store,
+    vendor="shared.vast.vendor:VastS3Vendor",
+    credential_ids=re.compile(r"^vast\.(?P<store>[a-z0-9][a-z0-9-]{0,62})\.[0-9a-f-]{36}\Z"),
+)

@@ -2,6 +2,7 @@
 
 Light: imported at start-up to validate the configuration; the vendor is not.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,15 +11,29 @@ from urllib.parse import urlsplit
 from .. import access
 from ..errors import ConfigError
 from ..kinds import ValidationContext
-from ..sections import Section
 from ..secrets import validate_ref
+from ..sections import Section
 from .mapping import validate_mapping
 from .vms_client import longest_call_seconds
 
 AUTH_METHODS = ("basic", "api-token")
-FIELDS = ("vms_url", "s3_endpoint", "region", "auth", "verify_tls", "ca_bundle", "timeout_seconds", "retries",
-          "request_deadline_seconds", "tenant_id", "key_access", "mapping", "max_keys_per_user",
-          "pending_grace_seconds", "sweep")
+FIELDS = (
+    "vms_url",
+    "s3_endpoint",
+    "region",
+    "auth",
+    "verify_tls",
+    "ca_bundle",
+    "timeout_seconds",
+    "retries",
+    "request_deadline_seconds",
+    "tenant_id",
+    "key_access",
+    "mapping",
+    "max_keys_per_user",
+    "pending_grace_seconds",
+    "sweep",
+)
 # All the VMS calls of one vend or revoke end within request_deadline_seconds, so the caller gets a
 # 503 rather than the platform's own timeout: the API function's (29 s in template.yaml, under API
 # Gateway's 30 s integration limit) less room for the token check and the ledger writes.
@@ -41,8 +56,11 @@ def validate_store(s: Section, ctx: ValidationContext) -> dict[str, Any]:
     auth = s.section("auth", ("method", "username", "password", "token"))
     method = auth.string("method", choices=AUTH_METHODS)
     if method == "basic":
-        options["auth"] = {"method": method, "username": auth.string("username"),
-                           "password": validate_ref(auth.path("password"), auth.get("password", object))}
+        options["auth"] = {
+            "method": method,
+            "username": auth.string("username"),
+            "password": validate_ref(auth.path("password"), auth.get("password", object)),
+        }
     else:
         options["auth"] = {"method": method, "token": validate_ref(auth.path("token"), auth.get("token", object))}
     tenant_id = s.integer("tenant_id", None, 1, 2**31 - 1)
@@ -61,8 +79,10 @@ def validate_store(s: Section, ctx: ValidationContext) -> dict[str, Any]:
     )
     _check_sweep_fits(s, options["timeout_seconds"], options["retries"])
     if options["pending_grace_seconds"] < 2 * options["timeout_seconds"]:
-        raise ConfigError(s.path("pending_grace_seconds"), "must be at least twice timeout_seconds (a create must be "
-                                                           "over before its record counts as stale)")
+        raise ConfigError(
+            s.path("pending_grace_seconds"),
+            "must be at least twice timeout_seconds (a create must be over before its record counts as stale)",
+        )
     sw = s.section("sweep", ("page_size", "concurrency", "breaker", "backoff_base_seconds", "backoff_max_seconds"), {})
     options["sweep"] = {
         "page_size": sw.integer("page_size", 100, 1, 1000),
@@ -74,17 +94,19 @@ def validate_store(s: Section, ctx: ValidationContext) -> dict[str, Any]:
     return options
 
 
-
 def _check_sweep_fits(s: Section, timeout: int, retries: int) -> None:
     """One record of the sweep (a reconcile's listing and delete, each retried) must fit in half the
     smallest platform budget; refused naming ``timeout_seconds`` (or ``retries`` when only it is set)."""
     reserve = reserve_seconds(longest_call_seconds(timeout, retries))
     if reserve > SWEEP_BUDGET_MAX_SECONDS / 2:
         key = "retries" if s.has("retries") and not s.has("timeout_seconds") else "timeout_seconds"
-        raise ConfigError(s.path(key), f"with timeout_seconds {timeout} and retries {retries}, one record of the "
-                                       f"sweep may wait up to {reserve:.0f} s on VMS, more than half of the "
-                                       f"{SWEEP_BUDGET_MAX_SECONDS} s a sweep runs with at most; lower "
-                                       "timeout_seconds or retries")
+        raise ConfigError(
+            s.path(key),
+            f"with timeout_seconds {timeout} and retries {retries}, one record of the "
+            f"sweep may wait up to {reserve:.0f} s on VMS, more than half of the "
+            f"{SWEEP_BUDGET_MAX_SECONDS} s a sweep runs with at most; lower "
+            "timeout_seconds or retries",
+        )
 
 
 def reserve_seconds(longest_call: float) -> float:

@@ -15,28 +15,53 @@ leaves a record the sweep can finish:
 
 Claims are conditional writes, so two sweeps (or a sweep and a request) never both act on one record.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from ..errors import Problem, conflict, problem, unavailable
-from ..ledger import (ACTIVE, FAILED, PENDING, REVOKED, REVOKING, KeyLedger, KeyRecord, LedgerUnavailable, StaleRecord,
-                      now_iso)
+from ..ledger import (
+    ACTIVE,
+    FAILED,
+    PENDING,
+    REVOKED,
+    REVOKING,
+    KeyLedger,
+    KeyRecord,
+    LedgerUnavailable,
+    StaleRecord,
+    now_iso,
+)
 from .mapping import VastUser
-from .vms_client import (KeyPair, VmsAuthError, VmsClient, VmsError, VmsKeyCap, VmsNotFound, VmsOutcomeUnknown,
-                         VmsUnavailable)
+from .vms_client import (
+    KeyPair,
+    VmsAuthError,
+    VmsClient,
+    VmsError,
+    VmsKeyCap,
+    VmsNotFound,
+    VmsOutcomeUnknown,
+    VmsUnavailable,
+)
 
 log = logging.getLogger("tvs.vast")
 
 # Outcome tags of one record's processing (the sweep sums them).
 REVOKED_NOW, FAILED_NOW, RECONCILED, SKIPPED, STILL_PENDING, AMBIGUOUS = (
-    "revoked", "failed", "reconciled", "skipped", "pending", "ambiguous")
+    "revoked",
+    "failed",
+    "reconciled",
+    "skipped",
+    "pending",
+    "ambiguous",
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +90,7 @@ class Outcome:
     def __contains__(self, tag: str) -> bool:
         return tag in self.tags
 
-    def __or__(self, other: "Outcome") -> "Outcome":
+    def __or__(self, other: Outcome) -> Outcome:
         return Outcome(self.tags | other.tags, other.record)
 
 
@@ -81,8 +106,9 @@ def new_credential_id(store_id: str) -> str:
 class KeyLifecycle:
     """Issue, revoke and reconcile the keys of one ``vast-s3`` store."""
 
-    def __init__(self, store_id: str, ledger: KeyLedger, vms: VmsClient, policy: LifecyclePolicy,
-                 clock: Callable[[], datetime]):
+    def __init__(
+        self, store_id: str, ledger: KeyLedger, vms: VmsClient, policy: LifecyclePolicy, clock: Callable[[], datetime]
+    ):
         self.store_id, self.ledger, self.vms, self.policy, self.clock = store_id, ledger, vms, policy, clock
 
     def now(self) -> int:
@@ -115,11 +141,20 @@ class KeyLifecycle:
                 listed.discard(freed)
             now = self.clock()
             epoch = int(now.timestamp())
-            record = self.ledger.create(KeyRecord(
-                credential_id=new_credential_id(self.store_id), store=self.store_id, owner=owner,
-                user_key=self.user_key(user), holder=user.as_ref(), state=PENDING, created_at=now_iso(now),
-                expires_at=epoch + ttl_seconds, due_at=epoch + self.policy.pending_grace_seconds,
-                prior_keys=tuple(sorted(listed))))
+            record = self.ledger.create(
+                KeyRecord(
+                    credential_id=new_credential_id(self.store_id),
+                    store=self.store_id,
+                    owner=owner,
+                    user_key=self.user_key(user),
+                    holder=user.as_ref(),
+                    state=PENDING,
+                    created_at=now_iso(now),
+                    expires_at=epoch + ttl_seconds,
+                    due_at=epoch + self.policy.pending_grace_seconds,
+                    prior_keys=tuple(sorted(listed)),
+                )
+            )
             try:
                 pair = self.vms.create_key(user)
             except VmsKeyCap:
@@ -129,15 +164,17 @@ class KeyLifecycle:
                 raise self._cap_problem() from None
             except VmsOutcomeUnknown:
                 # Never create again: find out by listing (now if VMS answers, else by the sweep).
-                self._try(lambda: self.reconcile(record, final=False))
-                raise unavailable("VMS did not confirm the new key; it will be cleaned up. Ask again.",
-                                  retry_after=5) from None
+                self._try(lambda: self.reconcile(record, final=False))  # noqa: B023 - called at once
+                raise unavailable(
+                    "VMS did not confirm the new key; it will be cleaned up. Ask again.", retry_after=5
+                ) from None
             except VmsError as exc:  # certainly not created: refused, or never sent
                 self.ledger.transition(record, FAILED, closed_at=epoch, last_error=str(exc)[:200])
                 raise self._problem(exc) from None
             try:
-                active = self.ledger.transition(record, ACTIVE, access_key=pair.access_key,
-                                                due_at=record.expires_at, prior_keys=())
+                active = self.ledger.transition(
+                    record, ACTIVE, access_key=pair.access_key, due_at=record.expires_at, prior_keys=()
+                )
             except (LedgerUnavailable, StaleRecord):  # ledger unreachable, or a sweep reconciled it meanwhile
                 # The record stays PENDING: the sweep finds the key and revokes it. Never hand out a
                 # key the ledger does not say is ACTIVE.
@@ -146,7 +183,7 @@ class KeyLifecycle:
             return active, pair
         raise AssertionError("unreachable")
 
-    def _rotate_oldest(self, user: VastUser, listed: set[str], owner: str) -> str:
+    def _rotate_oldest(self, user: VastUser, listed: set[str], owner: str) -> str | None:
         # The caller's own: keys being revoked already (a delete to retry) first, then the oldest ACTIVE
         # one; never one someone else (a sweep) holds: it is being deleted already.
         records = [r for r in self.ledger.for_user(self.user_key(user)) if r.access_key in listed and r.owner == owner]
@@ -155,8 +192,11 @@ class KeyLifecycle:
         ours = [r for r in records if r.state == REVOKING] + [r for r in records if r.state == ACTIVE]
         if not ours:
             if held:
-                raise unavailable("one of this service's keys for the user is being deleted right now (needed to "
-                                  "stay within the two-key limit); ask again in a few seconds", retry_after=5)
+                raise unavailable(
+                    "one of this service's keys for the user is being deleted right now (needed to "
+                    "stay within the two-key limit); ask again in a few seconds",
+                    retry_after=5,
+                )
             raise self._cap_problem()
         oldest = ours[0]
         try:
@@ -164,16 +204,21 @@ class KeyLifecycle:
         except StaleRecord:
             outcome = _out(oldest, SKIPPED)
         if FAILED_NOW in outcome:
-            raise unavailable("VMS did not delete this service's oldest key for the user (needed to stay within "
-                              "the two-key limit); it will be retried", retry_after=10)
+            raise unavailable(
+                "VMS did not delete this service's oldest key for the user (needed to stay within "
+                "the two-key limit); it will be retried",
+                retry_after=10,
+            )
         return oldest.access_key
 
     def _cap_problem(self) -> Problem:
         n = self.policy.max_keys_per_user
-        return conflict("vast-key-cap",
-                        f"the VAST user already holds {n} S3 keys (the most VAST allows) and none of them was "
-                        "issued to you by this service; revoke one of yours, or delete one of them in VMS (or ask "
-                        "the VAST administrator), then ask again")
+        return conflict(
+            "vast-key-cap",
+            f"the VAST user already holds {n} S3 keys (the most VAST allows) and none of them was "
+            "issued to you by this service; revoke one of yours, or delete one of them in VMS (or ask "
+            "the VAST administrator), then ask again",
+        )
 
     def _vms(self, call, *args):
         try:
@@ -212,14 +257,22 @@ class KeyLifecycle:
 
     def _delete_claimed(self, claimed: KeyRecord) -> Outcome:
         user = VastUser.from_ref(claimed.holder)
+        if claimed.access_key is None:  # a claimed ACTIVE or REVOKING record always names its key
+            raise ValueError(f"record {claimed.credential_id} names no access key")
         try:
             self.vms.delete_key(user, claimed.access_key)
         except VmsError as exc:
             attempts = claimed.attempts + 1
             retry = dataclasses.replace(claimed, attempts=attempts, last_error=str(exc)[:200])
-            self._try(lambda: self.ledger.transition(
-                claimed, REVOKING, attempts=attempts, due_at=self.now() + self.policy.backoff(attempts),
-                last_error=retry.last_error))
+            self._try(
+                lambda: self.ledger.transition(
+                    claimed,
+                    REVOKING,
+                    attempts=attempts,
+                    due_at=self.now() + self.policy.backoff(attempts),
+                    last_error=retry.last_error,
+                )
+            )
             return _out(retry, FAILED_NOW)
         try:
             claimed = self.ledger.transition(claimed, REVOKED, closed_at=self.now(), last_error=None)
@@ -243,8 +296,9 @@ class KeyLifecycle:
         try:
             listed = self.vms.list_keys(user)
         except VmsNotFound:
-            return _out(self.ledger.transition(claimed, FAILED, closed_at=now, last_error="VAST user not found"),
-                        RECONCILED)
+            return _out(
+                self.ledger.transition(claimed, FAILED, closed_at=now, last_error="VAST user not found"), RECONCILED
+            )
         except VmsError as exc:
             if final:
                 return _out(self._release(claimed, str(exc)), FAILED_NOW)
@@ -255,12 +309,21 @@ class KeyLifecycle:
         known = {r.access_key for r in others if r.access_key}
         window = self._window(claimed)
         candidates = sorted(
-            (k for k in listed if k.access_key not in claimed.prior_keys and k.access_key not in known
-             and (k.creation_time is None or window[0] <= k.creation_time <= window[1])),
-            key=lambda k: (k.creation_time or datetime.min.replace(tzinfo=timezone.utc), k.access_key))
+            (
+                k
+                for k in listed
+                if k.access_key not in claimed.prior_keys
+                and k.access_key not in known
+                and (k.creation_time is None or window[0] <= k.creation_time <= window[1])
+            ),
+            key=lambda k: (k.creation_time or datetime.min.replace(tzinfo=UTC), k.access_key),
+        )
         siblings = [r for r in others if r.state == PENDING]
-        in_flight = [r for r in siblings if self._created(r) + timedelta(seconds=self.policy.pending_grace_seconds)
-                     > self.clock()]
+        in_flight = [
+            r
+            for r in siblings
+            if self._created(r) + timedelta(seconds=self.policy.pending_grace_seconds) > self.clock()
+        ]
         if candidates and in_flight:
             # Another create for this user may still be answered: a new key may be its, not ours. Wait.
             until = max(int(self._created(r).timestamp()) for r in in_flight) + self.policy.pending_grace_seconds + 1
@@ -268,14 +331,18 @@ class KeyLifecycle:
         if not candidates:
             if not final:
                 return _out(self.ledger.transition(claimed, PENDING, due_at=record.due_at), STILL_PENDING)
-            return _out(self.ledger.transition(claimed, FAILED, closed_at=now, last_error="the create did not happen"),
-                        RECONCILED)
+            return _out(
+                self.ledger.transition(claimed, FAILED, closed_at=now, last_error="the create did not happen"),
+                RECONCILED,
+            )
         if len(candidates) > 1 + len(siblings):
             # More unknown keys than lost creates: one may be the user's own. Touch none; retry later.
-            return _out(self._release(claimed, f"ambiguous: {len(candidates)} unknown keys appeared in the window"),
-                        AMBIGUOUS)
-        attached = self.ledger.transition(claimed, REVOKING, access_key=candidates[0].access_key, reason="reconciled",
-                                          prior_keys=(), **self._lease())
+            return _out(
+                self._release(claimed, f"ambiguous: {len(candidates)} unknown keys appeared in the window"), AMBIGUOUS
+            )
+        attached = self.ledger.transition(
+            claimed, REVOKING, access_key=candidates[0].access_key, reason="reconciled", prior_keys=(), **self._lease()
+        )
         return _out(attached, RECONCILED) | self._delete_claimed(attached)
 
     @staticmethod
@@ -291,6 +358,13 @@ class KeyLifecycle:
         """Give the claim back with one more attempt counted and the next one backed off."""
         attempts = claimed.attempts + 1
         released = dataclasses.replace(claimed, attempts=attempts, last_error=error[:200])
-        self._try(lambda: self.ledger.transition(claimed, PENDING, attempts=attempts, last_error=released.last_error,
-                                                 due_at=self.now() + self.policy.backoff(attempts)))
+        self._try(
+            lambda: self.ledger.transition(
+                claimed,
+                PENDING,
+                attempts=attempts,
+                last_error=released.last_error,
+                due_at=self.now() + self.policy.backoff(attempts),
+            )
+        )
         return released

@@ -18,15 +18,17 @@ Built-in and privileged users (root, uid 0; VAST's first local user, the cluster
 LocalSystem and the built-in administrator SIDs; and any the store's ``protected`` block names)
 are never reached through claims, and a table entry reaches one only with ``"privileged": true``.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from ..sections import Section
-from ..errors import ConfigError, Problem, problem
+from ..errors import ConfigError, problem
 from ..identity.principal import Principal
+from ..sections import Section
 
 SID = re.compile(r"^S-1-\d+(-\d+){1,14}\Z", re.ASCII)
 MAX_UID = 2**32 - 1
@@ -66,7 +68,7 @@ class VastUser:
         return {k: v for k, v in ref.items() if v is not None}
 
     @classmethod
-    def from_ref(cls, ref: Mapping[str, Any]) -> "VastUser":
+    def from_ref(cls, ref: Mapping[str, Any]) -> VastUser:
         return cls(**{k: ref.get(k) for k in ("user_id", "uid", "sid", "tenant_id")})
 
 
@@ -91,8 +93,11 @@ def is_protected(user: VastUser, protected: Mapping[str, Any]) -> bool:
         return user.user_id in PROTECTED_USER_IDS or user.user_id in protected.get("user_ids", ())
     sid = user.sid or ""
     rid = sid.rsplit("-", 1)[-1]
-    return bool(PROTECTED_SID.match(sid)) or (sid.startswith("S-1-5-21-") and int(rid) in PROTECTED_RIDS) \
+    return (
+        bool(PROTECTED_SID.match(sid))
+        or (sid.startswith("S-1-5-21-") and int(rid) in PROTECTED_RIDS)
         or sid in protected.get("sids", ())
+    )
 
 
 def validate_mapping(s: Section, tenant_id: int | None, issuers: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -106,8 +111,11 @@ def validate_mapping(s: Section, tenant_id: int | None, issuers: tuple[str, ...]
     claim_names = {kind: claims.string(kind) for kind in CLAIM_KINDS if claims.has(kind)}
     claim_issuers = _issuer_names(claims, "issuers", issuers)
     if several and claim_names and not claim_issuers:
-        raise ConfigError(claims.path("issuers"), "is required when more than one issuer is configured: name the "
-                                                  "issuers whose claims map callers to VAST users")
+        raise ConfigError(
+            claims.path("issuers"),
+            "is required when more than one issuer is configured: name the "
+            "issuers whose claims map callers to VAST users",
+        )
     p = s.section("protected", ("uids", "user_ids", "sids"), {})
     protected = {"uids": _ids(p, "uids"), "user_ids": _ids(p, "user_ids"), "sids": p.strings("sids", ())}
     users_raw = s.get("users", dict, {})
@@ -121,19 +129,30 @@ def validate_mapping(s: Section, tenant_id: int | None, issuers: tuple[str, ...]
         if user is None:
             raise ConfigError(e.path(kinds[0]), "is not a valid VAST user id / uid / SID")
         if is_protected(user, protected) and not e.get("privileged", bool, False):
-            raise ConfigError(e.path("privileged"), f"must be true to map a caller to {user.key}, a built-in or "
-                                                    "privileged VAST user (say so explicitly, or map another user)")
+            raise ConfigError(
+                e.path("privileged"),
+                f"must be true to map a caller to {user.key}, a built-in or "
+                "privileged VAST user (say so explicitly, or map another user)",
+            )
         issuer = e.get("issuer", str, None)
         if issuer is None and several:
-            raise ConfigError(e.path("issuer"), "is required when more than one issuer is configured: the same "
-                                                "subject at another identity provider is someone else")
+            raise ConfigError(
+                e.path("issuer"),
+                "is required when more than one issuer is configured: the same "
+                "subject at another identity provider is someone else",
+            )
         if issuer is not None and issuers and issuer not in issuers:
             raise ConfigError(e.path("issuer"), f"unknown issuer {issuer!r}")
         users[subject] = {"user": user, "issuer": issuer}
     if not users and not claim_names:
         raise ConfigError(s.key, "must map callers to VAST users: give 'users', 'claims' or both")
-    return {"users": users, "claims": claim_names, "claim_issuers": claim_issuers, "protected": protected,
-            "tenant_id": tenant_id}
+    return {
+        "users": users,
+        "claims": claim_names,
+        "claim_issuers": claim_issuers,
+        "protected": protected,
+        "tenant_id": tenant_id,
+    }
 
 
 def _issuer_names(s: Section, name: str, issuers: tuple[str, ...]) -> tuple[str, ...]:
@@ -166,7 +185,13 @@ def vast_user_for(principal: Principal, mapping: Mapping[str, Any]) -> VastUser:
             if user is None:
                 raise problem("vast-user-unmapped", f"the claim '{claim}' does not hold a valid VAST {kind}")
             if is_protected(user, mapping.get("protected") or {}):
-                raise problem("vast-user-privileged", f"the claim '{claim}' names a built-in or privileged VAST user; such a user is reached "
-                              "only through an explicit entry of the store's mapping table")
+                raise problem(
+                    "vast-user-privileged",
+                    f"the claim '{claim}' names a built-in or privileged VAST user; such a user is reached "
+                    "only through an explicit entry of the store's mapping table",
+                )
             return user
-    raise problem("vast-user-unmapped", "your identity is not mapped to a VAST user for this store (no table entry and no mapping claim)")
+    raise problem(
+        "vast-user-unmapped",
+        "your identity is not mapped to a VAST user for this store (no table entry and no mapping claim)",
+    )

@@ -13,6 +13,7 @@ Guarantees (docs/vast.md):
 - memory is bounded by one page of records (streamed from the ledger's due index);
 - one audit record per key touched, and a summary of counts.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,14 +21,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .. import audit
 from ..clock import iso
 from ..identity.principal import Principal
 from ..ledger import ACTIVE, PENDING, REVOKING, KeyRecord, LedgerUnavailable, StaleRecord
-from .lifecycle import (AMBIGUOUS, FAILED_NOW, RECONCILED, REVOKED_NOW, SKIPPED, STILL_PENDING, KeyLifecycle,
-                        Outcome)
+from .lifecycle import AMBIGUOUS, FAILED_NOW, RECONCILED, REVOKED_NOW, SKIPPED, STILL_PENDING, KeyLifecycle, Outcome
 
 log = logging.getLogger("tvs.vast.sweep")
 
@@ -59,8 +59,12 @@ class _Run:
 
     def add(self, tags) -> None:
         with self.lock:
-            for tag, name in ((REVOKED_NOW, "revoked"), (FAILED_NOW, "failed"), (AMBIGUOUS, "failed"),
-                              (RECONCILED, "reconciled")):
+            for tag, name in (
+                (REVOKED_NOW, "revoked"),
+                (FAILED_NOW, "failed"),
+                (AMBIGUOUS, "failed"),
+                (RECONCILED, "reconciled"),
+            ):
                 if tag in tags:
                     self.counts[name] += 1
             if FAILED_NOW in tags:
@@ -69,7 +73,9 @@ class _Run:
                 self.failures_in_a_row = 0
 
 
-def reclaim_store(lifecycle: KeyLifecycle, budget_seconds: float, settings: ReclaimSettings = ReclaimSettings()) -> dict:
+def reclaim_store(
+    lifecycle: KeyLifecycle, budget_seconds: float, settings: ReclaimSettings = ReclaimSettings()
+) -> dict:
     """One bounded, resumable pass over the store's due records; returns
     ``{"revoked", "failed", "reconciled", "remaining"}`` (remaining: still due when it stopped early),
     plus ``"error": "ledger-unavailable"`` when the ledger failed mid-way."""
@@ -111,8 +117,12 @@ def _process(lifecycle: KeyLifecycle, run: _Run, record: KeyRecord) -> frozenset
         log.warning("store %s: ledger error on one record (%s)", lifecycle.store_id, exc)
         return frozenset({FAILED_NOW})
     except Exception as exc:  # a bug on one record must not stop the run (the record stays due)
-        log.error("store %s: record %s could not be processed (%s)", lifecycle.store_id, record.credential_id,
-                  type(exc).__name__)
+        log.error(
+            "store %s: record %s could not be processed (%s)",
+            lifecycle.store_id,
+            record.credential_id,
+            type(exc).__name__,
+        )
         return frozenset({FAILED_NOW})
     _audit(outcome)
     return outcome.tags
@@ -132,7 +142,14 @@ def _audit(outcome: Outcome) -> None:
         event = "failed"
     rec = outcome.record
     issuer, _, subject = rec.owner.partition("|")
-    audit.record("sweep", event, principal=Principal(issuer_name="", issuer=issuer, subject=subject),
-                 store=rec.store, provider="vast-s3", credential_id=rec.credential_id,
-                 reason=rec.last_error if event in ("failed", "ambiguous") else rec.reason, count=rec.attempts,
-                 expires_at=iso(datetime.fromtimestamp(rec.expires_at, timezone.utc)))
+    audit.record(
+        "sweep",
+        event,
+        principal=Principal(issuer_name="", issuer=issuer, subject=subject),
+        store=rec.store,
+        provider="vast-s3",
+        credential_id=rec.credential_id,
+        reason=rec.last_error if event in ("failed", "ambiguous") else rec.reason,
+        count=rec.attempts,
+        expires_at=iso(datetime.fromtimestamp(rec.expires_at, UTC)),
+    )

@@ -12,11 +12,12 @@ expires by itself, and a user holds at most two. So this vendor:
 
 The store block is validated by :mod:`shared.vast.config`.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .. import access
@@ -52,29 +53,48 @@ class VastS3Vendor(RevocableVendor):
                     raise unavailable("no ledger is configured", slug="store-misconfigured")
                 a = o["auth"]
                 resolve = self.context.secrets.resolve
-                auth = ("basic", a["username"], resolve(a["password"])) if a["method"] == "basic" \
+                auth = (
+                    ("basic", a["username"], resolve(a["password"]))
+                    if a["method"] == "basic"
                     else ("api-token", resolve(a["token"]))
-                vms = VmsClient(o["vms_url"], auth=auth, verify_tls=o["verify_tls"], ca_bundle=o["ca_bundle"],
-                                timeout=o["timeout_seconds"], retries=o["retries"])
+                )
+                vms = VmsClient(
+                    o["vms_url"],
+                    auth=auth,
+                    verify_tls=o["verify_tls"],
+                    ca_bundle=o["ca_bundle"],
+                    timeout=o["timeout_seconds"],
+                    retries=o["retries"],
+                )
                 sw = o["sweep"]
                 policy = LifecyclePolicy(
-                    max_keys_per_user=o["max_keys_per_user"], pending_grace_seconds=o["pending_grace_seconds"],
+                    max_keys_per_user=o["max_keys_per_user"],
+                    pending_grace_seconds=o["pending_grace_seconds"],
                     lease_seconds=max(60, 3 * o["timeout_seconds"] * (o["retries"] + 1)),
-                    backoff_base_seconds=sw["backoff_base_seconds"], backoff_max_seconds=sw["backoff_max_seconds"],
-                    create_timeout_seconds=o["timeout_seconds"])
-                self._lifecycle = KeyLifecycle(self.store.id, self.context.ledger.get(), vms, policy, self.context.clock)
+                    backoff_base_seconds=sw["backoff_base_seconds"],
+                    backoff_max_seconds=sw["backoff_max_seconds"],
+                    create_timeout_seconds=o["timeout_seconds"],
+                )
+                self._lifecycle = KeyLifecycle(
+                    self.store.id, self.context.ledger.get(), vms, policy, self.context.clock
+                )
             return self._lifecycle
 
     # -- issue ------------------------------------------------------------------------------------
     def issue(self, grant: Grant) -> IssuedCredential:
         o = self.store.options
         if grant.path != "":
-            raise problem("prefix-scope-unsupported", f"store '{self.store.id}' hands out VAST S3 keys, which carry all the rights of the VAST "
-                          "user; ask for the whole store (no 'path') if you are granted it.")
+            raise problem(
+                "prefix-scope-unsupported",
+                f"store '{self.store.id}' hands out VAST S3 keys, which carry all the rights of the VAST "
+                "user; ask for the whole store (no 'path') if you are granted it.",
+            )
         if not access.covers(grant.access, o["key_access"]):
-            raise bad_request(f"store '{self.store.id}' hands out keys with '{o['key_access']}' access (what the VAST "
-                              f"user's policies allow); ask for access '{o['key_access']}' if you are granted it",
-                              "access-not-offered")
+            raise bad_request(
+                f"store '{self.store.id}' hands out keys with '{o['key_access']}' access (what the VAST "
+                f"user's policies allow); ask for access '{o['key_access']}' if you are granted it",
+                "access-not-offered",
+            )
         user = vast_user_for(grant.principal, o["mapping"])
         try:
             life = self.lifecycle()
@@ -83,7 +103,7 @@ class VastS3Vendor(RevocableVendor):
         except LedgerUnavailable:
             raise unavailable("the key ledger is unavailable", retry_after=10) from None
         issued = datetime.fromisoformat(record.created_at.replace("Z", "+00:00")).replace(microsecond=0)
-        expires = datetime.fromtimestamp(record.expires_at, timezone.utc)
+        expires = datetime.fromtimestamp(record.expires_at, UTC)
         endpoint, region = o["s3_endpoint"], o["region"]
         return IssuedCredential(
             credential_id=record.credential_id,
@@ -91,24 +111,41 @@ class VastS3Vendor(RevocableVendor):
             scope={"endpoint": endpoint, "vast_user": user.key, "key_access": o["key_access"], "prefix": ""},
             issued_at=issued,
             expires_at=expires,
-            credentials={"access_key_id": pair.access_key, "secret_access_key": pair.secret_key,
-                         "endpoint_url": endpoint, "region": region},
-            storage_options={"key": pair.access_key, "secret": pair.secret_key, "endpoint_url": endpoint,
-                             "client_kwargs": {"region_name": region},
-                             "config_kwargs": {"s3": {"addressing_style": "path"}}},
+            credentials={
+                "access_key_id": pair.access_key,
+                "secret_access_key": pair.secret_key,
+                "endpoint_url": endpoint,
+                "region": region,
+            },
+            storage_options={
+                "key": pair.access_key,
+                "secret": pair.secret_key,
+                "endpoint_url": endpoint,
+                "client_kwargs": {"region_name": region},
+                "config_kwargs": {"s3": {"addressing_style": "path"}},
+            },
             iceberg_prefix="s3://",
-            iceberg_config={"s3.access-key-id": pair.access_key, "s3.secret-access-key": pair.secret_key,
-                            "s3.endpoint": endpoint, "s3.region": region, "s3.path-style-access": "true",
-                            # the key has no session token; clients read the expiry from this key
-                            "s3.session-token-expires-at-ms": str(record.expires_at * 1000)},
+            iceberg_config={
+                "s3.access-key-id": pair.access_key,
+                "s3.secret-access-key": pair.secret_key,
+                "s3.endpoint": endpoint,
+                "s3.region": region,
+                "s3.path-style-access": "true",
+                # the key has no session token; clients read the expiry from this key
+                "s3.session-token-expires-at-ms": str(record.expires_at * 1000),
+            },
         )
 
     def render(self, fmt: str, credential: IssuedCredential, grant: Grant) -> dict[str, Any]:
         """As the base, but ``access`` says what the key carries, and ``credential_process`` is AWS's shape."""
         if fmt == "credential_process":
             c = credential.credentials
-            return {"Version": 1, "AccessKeyId": c["access_key_id"], "SecretAccessKey": c["secret_access_key"],
-                    "Expiration": iso(credential.expires_at)}
+            return {
+                "Version": 1,
+                "AccessKeyId": c["access_key_id"],
+                "SecretAccessKey": c["secret_access_key"],
+                "Expiration": iso(credential.expires_at),
+            }
         body = super().render(fmt, credential, grant)
         if fmt == "native":
             body["access"] = self.store.options["key_access"]
@@ -136,10 +173,12 @@ class VastS3Vendor(RevocableVendor):
             if record.state == REVOKED:
                 return
             if record.state == PENDING:
-                raise conflict("credential-pending", "this key is still being created or reconciled; try again "
-                                                     "in a few minutes")
-            if life.leased(record) or (record.state == REVOKING and record.due_at and record.due_at > life.now()
-                                       and record.attempts == 0):
+                raise conflict(
+                    "credential-pending", "this key is still being created or reconciled; try again in a few minutes"
+                )
+            if life.leased(record) or (
+                record.state == REVOKING and record.due_at and record.due_at > life.now() and record.attempts == 0
+            ):
                 raise unavailable("the revocation is in progress", retry_after=5)
             with life.vms.deadline(self.store.options["request_deadline_seconds"]):
                 outcome = life.revoke(record, reason)
@@ -148,8 +187,11 @@ class VastS3Vendor(RevocableVendor):
         except LedgerUnavailable:
             raise unavailable("the key ledger is unavailable", retry_after=10) from None
         if "failed" in outcome:
-            raise unavailable("VMS did not confirm the deletion; it is recorded and will be retried by the sweep, "
-                              "and retrying this call is safe", retry_after=30)
+            raise unavailable(
+                "VMS did not confirm the deletion; it is recorded and will be retried by the sweep, "
+                "and retrying this call is safe",
+                retry_after=30,
+            )
 
     # -- the sweep of this store -------------------------------------------------------------------
     def reclaim_expired(self, budget_seconds: float) -> dict:
@@ -160,8 +202,12 @@ class VastS3Vendor(RevocableVendor):
         except (LedgerUnavailable, Problem) as exc:  # ledger or a secret missing: nothing lost, say so loudly
             log.error("store %s: no sweep, %s", self.store.id, exc)
             return {"revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0, "error": "store-unavailable"}
-        settings = ReclaimSettings(page_size=sw["page_size"], concurrency=sw["concurrency"], breaker=sw["breaker"],
-                                   reserve_seconds=sweep_reserve_seconds(lifecycle.vms))
+        settings = ReclaimSettings(
+            page_size=sw["page_size"],
+            concurrency=sw["concurrency"],
+            breaker=sw["breaker"],
+            reserve_seconds=sweep_reserve_seconds(lifecycle.vms),
+        )
         return reclaim_store(lifecycle, budget_seconds, settings)
 
 

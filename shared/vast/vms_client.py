@@ -10,10 +10,12 @@
   trickles its answer cannot outlast it). A request path wraps its calls in :meth:`VmsClient.deadline`:
   an attempt or a backoff that cannot finish by then is not started (VmsUnavailable), so the caller
   answers 503 before its platform's own time limit.
-- Listing and deleting are retried (a delete's 404 counts as done); a create is sent once: when its answer is lost the outcome is unknown (:class:`VmsOutcomeUnknown`) and the
-  caller reconciles by listing the user's keys, never by creating again.
+- Listing and deleting are retried (a delete's 404 counts as done); a create is sent once: when
+  its answer is lost the outcome is unknown (:class:`VmsOutcomeUnknown`) and the caller reconciles
+  by listing the user's keys, never by creating again.
 - Secrets never reach a log line: only method, endpoint and status are logged.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,7 +30,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -91,16 +93,26 @@ def is_cap_refusal(status: int, detail: str) -> bool:
 def longest_call_seconds(timeout: float, retries: int, connect_timeout: float = 3.0, backoff: float = 0.2) -> float:
     """The longest one retried call may take with these settings (see :meth:`VmsClient.longest_call_seconds`)."""
     attempts = retries + 1
-    sleeps = sum(backoff * 2 ** a * 1.5 for a in range(attempts - 1))
+    sleeps = sum(backoff * 2**a * 1.5 for a in range(attempts - 1))
     return attempts * (connect_timeout + timeout) + sleeps
 
 
 class VmsClient:
     """Thread-safe: each thread keeps its own keep-alive connection."""
 
-    def __init__(self, base_url: str, *, auth: tuple, verify_tls: bool = True, ca_bundle: str | None = None,
-                 timeout: float = 10.0, connect_timeout: float = 3.0, retries: int = 2, page_size: int = 100,
-                 backoff: float = 0.2):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: tuple,
+        verify_tls: bool = True,
+        ca_bundle: str | None = None,
+        timeout: float = 10.0,
+        connect_timeout: float = 3.0,
+        retries: int = 2,
+        page_size: int = 100,
+        backoff: float = 0.2,
+    ):
         parts = urlsplit(base_url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("the VMS URL must be http(s)://host[:port]")
@@ -149,8 +161,11 @@ class VmsClient:
         with _warn_lock:
             if self.base_url not in _warned_insecure:
                 _warned_insecure.add(self.base_url)
-                log.warning("TLS certificate verification is OFF for VMS %s (verify_tls: false in the store "
-                            "configuration): anyone on the path can read the keys this service creates", self.base_url)
+                log.warning(
+                    "TLS certificate verification is OFF for VMS %s (verify_tls: false in the store "
+                    "configuration): anyone on the path can read the keys this service creates",
+                    self.base_url,
+                )
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
@@ -165,15 +180,16 @@ class VmsClient:
             conn = None
         if conn is None:
             if self._https:
-                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.connect_timeout,
-                                                   context=self._ssl)
+                conn = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=self.connect_timeout, context=self._ssl
+                )
             else:
                 conn = http.client.HTTPConnection(self._host, self._port, timeout=self.connect_timeout)
             self._local.conn = conn
         if conn.sock is None:
             conn.timeout = self.connect_timeout if left is None else min(self.connect_timeout, left)
             conn.connect()  # failures here are certain: nothing was sent
-            conn.sock.settimeout(self.timeout)
+            conn.sock.settimeout(self.timeout)  # type: ignore[attr-defined]  # connect() opened it
         return conn
 
     def _drop(self) -> None:
@@ -200,7 +216,7 @@ class VmsClient:
         now = time.monotonic()
         deadline = now + self.timeout if left is None else min(now + self.timeout, self._local.deadline)
         conn.sock.settimeout(max(0.001, deadline - now))
-        conn.response_class = functools.partial(_Response, deadline=deadline)
+        conn.response_class = functools.partial(_Response, deadline=deadline)  # type: ignore[assignment]
         headers = {"Authorization": self._authorization, "Accept": "application/json"}
         data = None
         if body is not None:
@@ -248,7 +264,7 @@ class VmsClient:
                     raise VmsOutcomeUnknown(f"VMS answered {status} to the create", status)
                 if last:
                     raise VmsUnavailable(f"VMS answered {status}", status)
-            pause = self.backoff * (2 ** attempt) * (0.5 + random.random())
+            pause = self.backoff * (2**attempt) * (0.5 + random.random())
             left = self._left()
             if left is not None and left <= pause:
                 raise VmsUnavailable(late)  # the next attempt could not even start in time
@@ -279,25 +295,33 @@ class VmsClient:
 
     def create_key(self, user: VastUser) -> KeyPair:
         """Create a key pair for ``user``; sent exactly once (see :class:`VmsOutcomeUnknown`)."""
-        if user.local:
+        if user.user_id is not None:
             body = {"tenant_id": user.tenant_id} if user.tenant_id is not None else {}
-            status, payload = self._call("POST", f"/api/users/{int(user.user_id)}/access_keys/", body, idempotent=False)
+            status, payload = self._call("POST", f"/api/users/{user.user_id}/access_keys/", body, idempotent=False)
         else:
             status, payload = self._call("POST", "/api/users/non_local_keys/", self._user_body(user), idempotent=False)
         self._check(status, payload, "the create")
-        if not (isinstance(payload, dict) and isinstance(payload.get("access_key"), str)
-                and isinstance(payload.get("secret_key"), str)):
+        if not (
+            isinstance(payload, dict)
+            and isinstance(payload.get("access_key"), str)
+            and isinstance(payload.get("secret_key"), str)
+        ):
             raise VmsOutcomeUnknown("VMS answered the create without a key pair", status)
         return KeyPair(payload["access_key"], payload["secret_key"])
 
     def delete_key(self, user: VastUser, access_key: str) -> bool:
         """Delete ``access_key`` of ``user``: True if deleted now, False if VMS no longer has it (404)."""
-        if user.local:
-            status, payload = self._call("DELETE", f"/api/users/{int(user.user_id)}/access_keys/",
-                                         {"access_key": access_key}, idempotent=True)
+        if user.user_id is not None:
+            status, payload = self._call(
+                "DELETE", f"/api/users/{user.user_id}/access_keys/", {"access_key": access_key}, idempotent=True
+            )
         else:
-            status, payload = self._call("DELETE", "/api/users/non_local_keys/",
-                                         {"access_key": access_key, **self._user_body(user)}, idempotent=True)
+            status, payload = self._call(
+                "DELETE",
+                "/api/users/non_local_keys/",
+                {"access_key": access_key, **self._user_body(user)},
+                idempotent=True,
+            )
         if status == 404:
             return False
         self._check(status, payload, "the delete")
@@ -305,8 +329,8 @@ class VmsClient:
 
     def list_keys(self, user: VastUser) -> list[ListedKey]:
         """Every key ``user`` holds in VMS (following DRF pages)."""
-        if user.local:
-            query: dict[str, Any] = {"user_id": int(user.user_id)}
+        if user.user_id is not None:
+            query: dict[str, Any] = {"user_id": user.user_id}
             path = "/api/locals3keys/"
         else:
             query = {"uid": user.uid} if user.uid is not None else {"sid": user.sid}
@@ -337,12 +361,15 @@ class VmsClient:
                 port = parts.port or (443 if parts.scheme == "https" else 80)
             except ValueError:
                 port = -1
-            if (parts.scheme != ("https" if self._https else "http") or (parts.hostname or "") != self._host.lower()
-                    or port != (self._port or default)):
+            if (
+                parts.scheme != ("https" if self._https else "http")
+                or (parts.hostname or "") != self._host.lower()
+                or port != (self._port or default)
+            ):
                 raise VmsError("VMS paginates the key listing to another host; not followed")
         path = parts.path or current.split("?")[0]
         if self._prefix and (path == self._prefix or path.startswith(self._prefix + "/")):
-            path = path[len(self._prefix):] or "/"
+            path = path[len(self._prefix) :] or "/"
         return path + (f"?{parts.query}" if parts.query else "")
 
 
@@ -388,5 +415,5 @@ def _listed(item: dict) -> ListedKey:
         except ValueError:
             when = None
         if when is not None and when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)  # VMS times are UTC; a naive one must still compare
+            when = when.replace(tzinfo=UTC)  # VMS times are UTC; a naive one must still compare
     return ListedKey(str(item["access_key"]), when, bool(item.get("enabled", True)))

@@ -9,9 +9,8 @@
 
 Each answers a :class:`Reply`, so a test can compare what a client would see.
 """
-from __future__ import annotations
 
-from shared.kinds.contract import RevocableVendor
+from __future__ import annotations
 
 import base64
 import http.client
@@ -22,6 +21,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
+
+from shared.kinds.contract import RevocableVendor
 
 TEXT_TYPES = ("application/json", "text/")
 
@@ -76,18 +77,34 @@ class AzureChannel:
                 return fn
         return None
 
-    def send(self, method: str, path: str, headers: dict | None = None, body: bytes = b"",
-             query: dict | None = None, invocation_id: str | None = None) -> Reply:
+    def send(
+        self,
+        method: str,
+        path: str,
+        headers: dict | None = None,
+        body: bytes = b"",
+        query: dict | None = None,
+        invocation_id: str | None = None,
+    ) -> Reply:
         import azure.functions as func
 
         fn = self.function_for(method, path)
         if fn is None:
             return Reply(404, {}, b"")  # what the host answers for a path no function takes
         qs = urlencode(query or {})
-        req = func.HttpRequest(method=method, url=f"http://localhost:7071{path}{'?' + qs if qs else ''}",
-                               headers=dict(headers or {}), params=dict(query or {}), route_params={}, body=body)
-        context = type("Context", (), {"invocation_id": invocation_id or str(uuid.uuid4()),
-                                       "function_name": fn.get_function_name()})()
+        req = func.HttpRequest(
+            method=method,
+            url=f"http://localhost:7071{path}{'?' + qs if qs else ''}",
+            headers=dict(headers or {}),
+            params=dict(query or {}),
+            route_params={},
+            body=body,
+        )
+        context = type(
+            "Context",
+            (),
+            {"invocation_id": invocation_id or str(uuid.uuid4()), "function_name": fn.get_function_name()},
+        )()
         resp = fn.get_user_function()(req, context)
         return Reply(resp.status_code, _lower(resp.headers), resp.get_body())
 
@@ -108,8 +125,16 @@ class FakeLambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def http_api_event(method: str, path: str, headers: dict | None = None, body: bytes = b"", query: dict | None = None,
-                   stage: str = "$default", request_id: str | None = None, base64_body: bool | None = None) -> dict:
+def http_api_event(
+    method: str,
+    path: str,
+    headers: dict | None = None,
+    body: bytes = b"",
+    query: dict | None = None,
+    stage: str = "$default",
+    request_id: str | None = None,
+    base64_body: bool | None = None,
+) -> dict:
     """An API Gateway HTTP API payload 2.0 event as API Gateway builds it."""
     headers = _lower(headers or {})
     cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
@@ -124,11 +149,22 @@ def http_api_event(method: str, path: str, headers: dict | None = None, body: by
         "rawQueryString": urlencode(query or {}),
         "headers": {"host": "abc123.execute-api.eu-west-3.amazonaws.com", **headers},
         "requestContext": {
-            "accountId": "123456789012", "apiId": "abc123", "domainName": "abc123.execute-api.eu-west-3.amazonaws.com",
-            "domainPrefix": "abc123", "requestId": request_id or f"{uuid.uuid4().hex[:12]}=",
-            "routeKey": "$default", "stage": stage, "time": "22/Nov/2026:10:00:00 +0000", "timeEpoch": 1795341600000,
-            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10",
-                     "userAgent": headers.get("user-agent", "test")},
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.eu-west-3.amazonaws.com",
+            "domainPrefix": "abc123",
+            "requestId": request_id or f"{uuid.uuid4().hex[:12]}=",
+            "routeKey": "$default",
+            "stage": stage,
+            "time": "22/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1795341600000,
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "192.0.2.10",
+                "userAgent": headers.get("user-agent", "test"),
+            },
         },
         "isBase64Encoded": base64_body,
     }
@@ -147,10 +183,18 @@ class LambdaChannel:
     def __init__(self):
         self.module = importlib.import_module("lambda.api")
 
-    def send(self, method: str, path: str, headers: dict | None = None, body: bytes = b"",
-             query: dict | None = None, **event_options) -> Reply:
-        result = self.module.handler(http_api_event(method, path, headers, body, query, **event_options),
-                                     FakeLambdaContext())
+    def send(
+        self,
+        method: str,
+        path: str,
+        headers: dict | None = None,
+        body: bytes = b"",
+        query: dict | None = None,
+        **event_options,
+    ) -> Reply:
+        result = self.module.handler(
+            http_api_event(method, path, headers, body, query, **event_options), FakeLambdaContext()
+        )
         raw = result.get("body") or ""
         data = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
         return Reply(result["statusCode"], _lower(result.get("headers") or {}), data)
@@ -162,8 +206,9 @@ class LocalChannel:
     def __init__(self, server):
         self.server = server
 
-    def send(self, method: str, path: str, headers: dict | None = None, body: bytes = b"",
-             query: dict | None = None) -> Reply:
+    def send(
+        self, method: str, path: str, headers: dict | None = None, body: bytes = b"", query: dict | None = None
+    ) -> Reply:
         conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
         try:
             qs = urlencode(query or {})

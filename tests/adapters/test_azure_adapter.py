@@ -1,5 +1,6 @@
 """The Azure Functions app: its registrations, its request id, its refusal to serve on a bad
 configuration, its timer, and the files that deploy it."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,6 @@ from shared.api import reset_service
 from shared.api.routes import build_routes
 from shared.config import parse_config
 from tests.adapters.channels import AzureChannel, azure_functions
-
 
 REPO = Path(__file__).resolve().parents[2]
 # Routes other issues bring to the core; the app registers them already (the core answers 404 until then).
@@ -35,12 +35,15 @@ def test_every_route_of_the_core_has_its_own_function():
 
 
 def test_the_routes_other_issues_bring_are_registered_already():
-    assert FORTHCOMING <= _http_registrations()
+    assert _http_registrations() >= FORTHCOMING
 
 
 def test_every_function_is_anonymous_because_the_bearer_check_is_the_services():
-    levels = {str(getattr(t["authLevel"], "value", t["authLevel"])) for fn in azure_functions()
-              if (t := fn.get_trigger().get_dict_repr())["type"] == "httpTrigger"}
+    levels = {
+        str(getattr(t["authLevel"], "value", t["authLevel"]))
+        for fn in azure_functions()
+        if (t := fn.get_trigger().get_dict_repr())["type"] == "httpTrigger"
+    }
     assert levels == {"anonymous"}
 
 
@@ -67,7 +70,10 @@ def test_an_invalid_configuration_answers_503_without_naming_it(monkeypatch, cap
         reply = AzureChannel().send("GET", "/api/v1/health")
     body = reply.json()
     assert (reply.status, body["type"], reply.header("Retry-After")) == (
-        503, "https://tvs.dev/problems/service-misconfigured", "300")
+        503,
+        "https://tvs.dev/problems/service-misconfigured",
+        "300",
+    )
     assert "issuers" not in reply.body.decode()
     assert any("issuers: must list at least one issuer" in r.getMessage() for r in caplog.records)
 
@@ -105,7 +111,7 @@ def test_host_json_prefixes_routes_with_api_and_leaves_the_sweep_time_to_finish(
     assert host["extensionBundle"] == {"id": "Microsoft.Azure.Functions.ExtensionBundle", "version": "[4.*, 5.0.0)"}
     assert host["extensions"]["http"]["routePrefix"] == "api"
     h, m, s = (int(x) for x in host["functionTimeout"].split(":"))
-    assert function_app.SWEEP_BUDGET_SECONDS < h * 3600 + m * 60 + s
+    assert h * 3600 + m * 60 + s > function_app.SWEEP_BUDGET_SECONDS
 
 
 def test_host_json_never_samples_away_requests_or_audit_records():
@@ -125,14 +131,18 @@ def test_the_real_local_settings_are_ignored_by_git():
 
 
 def test_the_azure_package_leaves_out_the_lambda_adapter_tooling_and_tests():
-    ignored = {line.strip() for line in (REPO / ".funcignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip()
+        for line in (REPO / ".funcignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {"lambda/", "localdev/", "tests/", "template.yaml", "local.settings.json", ".venv/"} <= ignored
     assert not {"shared/", "function_app.py", "host.json", "requirements.txt"} & ignored
 
 
-@pytest.mark.parametrize("raw,expected", [(None, 240.0), ("120", 120.0), ("soon", 240.0), ("nan", 240.0),
-                                          ("-5", 0.0), ("9999", 280.0)])
+@pytest.mark.parametrize(
+    "raw,expected", [(None, 240.0), ("120", 120.0), ("soon", 240.0), ("nan", 240.0), ("-5", 0.0), ("9999", 280.0)]
+)
 def test_the_timer_budget_setting_never_breaks_the_app_and_stays_below_the_function_timeout(raw, expected):
     import function_app
 

@@ -1,5 +1,6 @@
 """The Lambda handlers: what an HTTP API v2 event becomes, the request id and correlation id, the
 refusal to serve on a bad configuration, and the scheduled sweep's budget."""
+
 from __future__ import annotations
 
 import importlib
@@ -10,7 +11,7 @@ import logging
 import pytest
 
 from shared.api import reset_service
-from tests.adapters.channels import FakeLambdaContext, UnsweepableStore, LambdaChannel, http_api_event
+from tests.adapters.channels import FakeLambdaContext, LambdaChannel, UnsweepableStore, http_api_event
 from tests.support import token
 
 api = importlib.import_module("lambda.api")
@@ -35,8 +36,9 @@ def test_a_named_stage_is_not_part_of_the_path_the_core_sees():
 
 def test_a_base64_body_reaches_the_core_as_the_bytes_the_client_sent():
     body = '{"store": "s", "note": "\u00e9t\u00e9"}'.encode()
-    request = _core_request(http_api_event("POST", "/api/v1/credentials", {"Content-Type": "application/json"}, body,
-                                           base64_body=True))
+    request = _core_request(
+        http_api_event("POST", "/api/v1/credentials", {"Content-Type": "application/json"}, body, base64_body=True)
+    )
     assert request.body == body
 
 
@@ -52,8 +54,9 @@ def test_cookies_go_back_into_one_cookie_header():
 
 
 def test_the_query_string_reaches_the_core():
-    request = _core_request(http_api_event("GET", "/api/v1/aws/container-credentials/s",
-                                           query={"path": "users/alice/", "access": "read"}))
+    request = _core_request(
+        http_api_event("GET", "/api/v1/aws/container-credentials/s", query={"path": "users/alice/", "access": "read"})
+    )
     assert request.query == {"path": "users/alice/", "access": "read"}
 
 
@@ -77,13 +80,18 @@ def test_audit_records_are_json_objects_carrying_the_correlation_id(service, idp
     stream = io.StringIO()
     previous = handler.setStream(stream)
     try:
-        LambdaChannel().send("GET", "/api/v1/stores", headers={"Authorization": "Bearer not-a-token"},
-                             request_id="corr-1=")
+        LambdaChannel().send(
+            "GET", "/api/v1/stores", headers={"Authorization": "Bearer not-a-token"}, request_id="corr-1="
+        )
     finally:
         handler.setStream(previous)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     audit = next(line for line in lines if isinstance(line.get("message"), dict))
-    assert (audit["message"]["event"], audit["message"]["outcome"], audit["correlation_id"]) == ("request", "denied", "corr-1=")
+    assert (audit["message"]["event"], audit["message"]["outcome"], audit["correlation_id"]) == (
+        "request",
+        "denied",
+        "corr-1=",
+    )
 
 
 def test_no_log_line_carries_the_bearer_token(service, idp):
@@ -105,7 +113,10 @@ def test_an_invalid_configuration_answers_503_without_naming_it(monkeypatch):
     monkeypatch.setenv("TVS_MODE", "deployed")
     reply = LambdaChannel().send("GET", "/api/v1/health")
     assert (reply.status, reply.json()["type"], reply.header("Retry-After")) == (
-        503, "https://tvs.dev/problems/service-misconfigured", "300")
+        503,
+        "https://tvs.dev/problems/service-misconfigured",
+        "300",
+    )
     assert "issuers" not in reply.body.decode()
 
 
@@ -137,8 +148,9 @@ def test_a_response_goes_back_as_text_not_base64(service):
 
 
 def test_a_body_that_is_not_base64_is_refused_as_a_client_error(service, idp):
-    event = http_api_event("POST", "/api/v1/credentials", {"Content-Type": "application/json",
-                                                            "Authorization": f"Bearer {token(idp)}"})
+    event = http_api_event(
+        "POST", "/api/v1/credentials", {"Content-Type": "application/json", "Authorization": f"Bearer {token(idp)}"}
+    )
     event.update(body="%%%not base64", isBase64Encoded=True)
     result = api.handler(event, FakeLambdaContext())
     assert result["statusCode"] == 400
@@ -150,7 +162,6 @@ def test_base64_encoding_of_the_body_does_not_change_the_answer(service, idp):
     plain = LambdaChannel().send("POST", "/api/v1/credentials", headers, body, base64_body=False)
     encoded = LambdaChannel().send("POST", "/api/v1/credentials", headers, body, base64_body=True)
     assert (plain.status, plain.json()["detail"]) == (encoded.status, encoded.json()["detail"])
-
 
 
 def test_a_store_that_cannot_be_swept_fails_the_scheduled_run(service):

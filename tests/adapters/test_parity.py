@@ -5,6 +5,7 @@ All three use one service object (one configuration, one dev IdP, Azurite behind
 Each request carries its own ``X-Request-Id`` so even ``request_id`` must agree; only the
 time-varying parts of a credential are compared by structure.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,16 @@ DOWN_ISSUER = "http://127.0.0.1:7071/down-idp"  # its JWKS cannot be fetched: 50
 @pytest.fixture(scope="module")
 def stack(azurite, idp):
     raw = embedded_config({"azurite": azurite}, idp.issuer)
-    raw["issuers"].append({"name": "down", "issuer": DOWN_ISSUER, "audiences": [idp.audience], "algorithms": ["ES256"],
-                           "jwks_uri": f"{DOWN_ISSUER}/jwks", "dev": True})
+    raw["issuers"].append(
+        {
+            "name": "down",
+            "issuer": DOWN_ISSUER,
+            "audiences": [idp.audience],
+            "algorithms": ["ES256"],
+            "jwks_uri": f"{DOWN_ISSUER}/jwks",
+            "dev": True,
+        }
+    )
     service = build_service(raw, idp)
     reset_service(service)  # the cloud adapters serve the process-wide service
     server = LocalServer(service, None, port=0).start_background()
@@ -63,30 +72,87 @@ def _cases(idp: DevIdentityProvider) -> dict:
         "health": (200, {"method": "GET", "path": "/api/v1/health"}),
         "openapi": (200, {"method": "GET", "path": "/api/v1/openapi.json"}),
         "stores": (200, {"method": "GET", "path": "/api/v1/stores", "headers": _bearer(alice)}),
-        "credential": (200, {"method": "POST", "path": post, **with_auth(alice, _json({"store": "demo-azure", "access": "read"}))}),
-        "malformed-json": (400, {"method": "POST", "path": post, "headers": _bearer(alice, **{"Content-Type": "application/json"}),
-                                 "body": b'{"store": "demo-azure", '}),
-        "unknown-field": (400, {"method": "POST", "path": post,
-                                **with_auth(alice, _json({"store": "demo-azure", "access": "read", "colour": "blue"}))}),
-        "bad-path": (400, {"method": "POST", "path": post,
-                           **with_auth(alice, _json({"store": "demo-azure", "path": "users/../etc/", "access": "read"}))}),
+        "credential": (
+            200,
+            {"method": "POST", "path": post, **with_auth(alice, _json({"store": "demo-azure", "access": "read"}))},
+        ),
+        "malformed-json": (
+            400,
+            {
+                "method": "POST",
+                "path": post,
+                "headers": _bearer(alice, **{"Content-Type": "application/json"}),
+                "body": b'{"store": "demo-azure", ',
+            },
+        ),
+        "unknown-field": (
+            400,
+            {
+                "method": "POST",
+                "path": post,
+                **with_auth(alice, _json({"store": "demo-azure", "access": "read", "colour": "blue"})),
+            },
+        ),
+        "bad-path": (
+            400,
+            {
+                "method": "POST",
+                "path": post,
+                **with_auth(alice, _json({"store": "demo-azure", "path": "users/../etc/", "access": "read"})),
+            },
+        ),
         "missing-token": (401, {"method": "GET", "path": "/api/v1/stores"}),
         "bad-token": (401, {"method": "GET", "path": "/api/v1/stores", "headers": _bearer(foreign)}),
-        "not-granted": (403, {"method": "POST", "path": post, **with_auth(nobody, _json({"store": "demo-azure", "access": "read"}))}),
-        "unknown-store": (404, {"method": "POST", "path": post, **with_auth(alice, _json({"store": "nowhere", "access": "read"}))}),
+        "not-granted": (
+            403,
+            {"method": "POST", "path": post, **with_auth(nobody, _json({"store": "demo-azure", "access": "read"}))},
+        ),
+        "unknown-store": (
+            404,
+            {"method": "POST", "path": post, **with_auth(alice, _json({"store": "nowhere", "access": "read"}))},
+        ),
         "unknown-route": (404, {"method": "GET", "path": "/api/v1/nowhere", "headers": _bearer(alice)}),
         "wrong-method": (405, {"method": "GET", "path": post, "headers": _bearer(alice)}),
-        "body-too-large": (413, {"method": "POST", "path": post, "headers": _bearer(alice, **{"Content-Type": "application/json"}),
-                                 "body": json.dumps({"store": "demo-azure", "access": "read", "path": "x" * 20_000}).encode()}),
-        "not-json": (415, {"method": "POST", "path": post, "headers": _bearer(alice, **{"Content-Type": "application/octet-stream"}),
-                           "body": b"\x00\x01store=demo-azure"}),
+        "body-too-large": (
+            413,
+            {
+                "method": "POST",
+                "path": post,
+                "headers": _bearer(alice, **{"Content-Type": "application/json"}),
+                "body": json.dumps({"store": "demo-azure", "access": "read", "path": "x" * 20_000}).encode(),
+            },
+        ),
+        "not-json": (
+            415,
+            {
+                "method": "POST",
+                "path": post,
+                "headers": _bearer(alice, **{"Content-Type": "application/octet-stream"}),
+                "body": b"\x00\x01store=demo-azure",
+            },
+        ),
         "idp-unavailable": (503, {"method": "GET", "path": "/api/v1/stores", "headers": _bearer(down)}),
     }
 
 
-CASE_IDS = ("health", "openapi", "stores", "credential", "malformed-json", "unknown-field", "bad-path", "missing-token",
-            "bad-token", "not-granted", "unknown-store", "unknown-route", "wrong-method", "body-too-large", "not-json",
-            "idp-unavailable")
+CASE_IDS = (
+    "health",
+    "openapi",
+    "stores",
+    "credential",
+    "malformed-json",
+    "unknown-field",
+    "bad-path",
+    "missing-token",
+    "bad-token",
+    "not-granted",
+    "unknown-store",
+    "unknown-route",
+    "wrong-method",
+    "body-too-large",
+    "not-json",
+    "idp-unavailable",
+)
 TIME_VARYING = ("credential_id", "issued_at", "expires_at", "credentials", "storage_options")
 
 
@@ -118,14 +184,18 @@ def test_every_adapter_gives_the_same_answer(stack, idp, case):
 
 def test_an_invalid_token_is_challenged_the_same_everywhere(stack, idp):
     foreign = DevIdentityProvider(idp.issuer).mint("alice", ["demo-users"])["access_token"]
-    challenges = {ch.name: ch.send("GET", "/api/v1/stores", headers=_bearer(foreign)).header("WWW-Authenticate")
-                  for ch in stack["channels"]}
+    challenges = {
+        ch.name: ch.send("GET", "/api/v1/stores", headers=_bearer(foreign)).header("WWW-Authenticate")
+        for ch in stack["channels"]
+    }
     assert set(challenges.values()) == {'Bearer error="invalid_token"'}
 
 
 def test_a_wrong_method_names_the_allowed_ones_everywhere(stack, idp):
-    allows = {ch.name: ch.send("GET", "/api/v1/credentials", headers=_bearer(token(idp))).header("Allow")
-              for ch in stack["channels"]}
+    allows = {
+        ch.name: ch.send("GET", "/api/v1/credentials", headers=_bearer(token(idp))).header("Allow")
+        for ch in stack["channels"]
+    }
     assert set(allows.values()) == {"POST"}
 
 
@@ -135,10 +205,16 @@ def test_the_credential_each_adapter_vends_reads_the_container_and_nothing_more(
 
     ca = str(stack["azurite"].ca)
     for channel in stack["channels"]:
-        reply = channel.send("POST", "/api/v1/credentials", headers={"Content-Type": "application/json", **_bearer(token(idp))},
-                             body=json.dumps({"store": "demo-azure", "access": "read"}).encode())
+        reply = channel.send(
+            "POST",
+            "/api/v1/credentials",
+            headers={"Content-Type": "application/json", **_bearer(token(idp))},
+            body=json.dumps({"store": "demo-azure", "access": "read"}).encode(),
+        )
         creds = reply.json()["credentials"]
-        client = ContainerClient.from_container_url(f"{creds['container_url']}?{creds['sas_token']}", connection_verify=ca)
+        client = ContainerClient.from_container_url(
+            f"{creds['container_url']}?{creds['sas_token']}", connection_verify=ca
+        )
         assert isinstance(list(client.list_blobs()), list), channel.name  # listing is granted
         with pytest.raises(HttpResponseError) as refused:
             client.upload_blob(f"parity-{channel.name}.txt", b"x")

@@ -1,14 +1,20 @@
 """The HTTP contract of docs/api.md: statuses, problem+json, and nothing minted on bad input."""
+
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
 
 from tests.support import build_service, call, issuer_block, token
 
-STORE = {"kind": "azure-blob", "account_url": "https://acct.blob.core.windows.net", "container": "c",
-         "auth": {"method": "managed-identity"}}
+STORE = {
+    "kind": "azure-blob",
+    "account_url": "https://acct.blob.core.windows.net",
+    "container": "c",
+    "auth": {"method": "managed-identity"},
+}
 
 
 class CountingVendor:
@@ -22,14 +28,20 @@ class CountingVendor:
         self.issued = []
 
     def issue(self, grant):
-        from datetime import datetime, timedelta, timezone
+        from datetime import datetime, timedelta
 
         from shared.kinds.contract import IssuedCredential
 
         self.issued.append(grant)
-        now = datetime.now(timezone.utc)
-        return IssuedCredential(credential_id=f"c{len(self.issued)}", provider="counting", scope={"prefix": grant.path},
-                                issued_at=now, expires_at=now + timedelta(seconds=grant.ttl_seconds), credentials={})
+        now = datetime.now(UTC)
+        return IssuedCredential(
+            credential_id=f"c{len(self.issued)}",
+            provider="counting",
+            scope={"prefix": grant.path},
+            issued_at=now,
+            expires_at=now + timedelta(seconds=grant.ttl_seconds),
+            credentials={},
+        )
 
     def render(self, fmt, credential, grant):
         return credential.body(grant.store.id, grant.access)
@@ -37,10 +49,15 @@ class CountingVendor:
 
 @pytest.fixture
 def setup(idp):
-    raw = {"issuers": [issuer_block(idp)], "stores": {"s": STORE},
-           "grants": [{"match": {"groups": ["g"]}, "stores": ["s"], "access": "read", "max_ttl_seconds": 1800},
-                      {"match": {"groups": ["g"]}, "stores": ["s"], "prefix": "users/{sub}/", "access": "write"}],
-           "limits": {"max_body_bytes": 1024, "credential_cache": {"enabled": False}}}
+    raw = {
+        "issuers": [issuer_block(idp)],
+        "stores": {"s": STORE},
+        "grants": [
+            {"match": {"groups": ["g"]}, "stores": ["s"], "access": "read", "max_ttl_seconds": 1800},
+            {"match": {"groups": ["g"]}, "stores": ["s"], "prefix": "users/{sub}/", "access": "write"},
+        ],
+        "limits": {"max_body_bytes": 1024, "credential_cache": {"enabled": False}},
+    }
     service = build_service(raw, idp)
     vendor = CountingVendor()
     service._vendors["s"] = vendor
@@ -101,8 +118,9 @@ BAD_BODIES = {
 def test_bad_bodies_get_a_400_and_mint_nothing(setup, raw):
     service, vendor, tok = setup
     body, slug = raw
-    resp = call(service, "POST", "/api/v1/credentials", token=tok, raw_body=body,
-                headers={"Content-Type": "application/json"})
+    resp = call(
+        service, "POST", "/api/v1/credentials", token=tok, raw_body=body, headers={"Content-Type": "application/json"}
+    )
     assert resp.status in (400, 413)
     assert_problem(resp, resp.status, slug)
     assert vendor.issued == []
@@ -111,7 +129,9 @@ def test_bad_bodies_get_a_400_and_mint_nothing(setup, raw):
 def test_a_body_over_the_limit_is_413(setup):
     service, vendor, tok = setup
     body = json.dumps({"store": "s", "access": "read", "path": "a/" * 600}).encode()
-    resp = call(service, "POST", "/api/v1/credentials", token=tok, raw_body=body, headers={"Content-Type": "application/json"})
+    resp = call(
+        service, "POST", "/api/v1/credentials", token=tok, raw_body=body, headers={"Content-Type": "application/json"}
+    )
     assert_problem(resp, 413, "body-too-large")
     assert vendor.issued == []
 
@@ -120,7 +140,9 @@ def test_a_body_over_the_limit_is_413(setup):
 def test_a_body_that_is_not_json_is_415(setup, ctype):
     service, vendor, tok = setup
     headers = {"Content-Type": ctype} if ctype else {}
-    resp = call(service, "POST", "/api/v1/credentials", token=tok, raw_body=b'{"store":"s","access":"read"}', headers=headers)
+    resp = call(
+        service, "POST", "/api/v1/credentials", token=tok, raw_body=b'{"store":"s","access":"read"}', headers=headers
+    )
     assert_problem(resp, 415)
     assert vendor.issued == []
 
@@ -237,7 +259,9 @@ def test_an_unexpected_error_is_a_500_problem_without_detail(setup, caplog):
 
 def test_a_request_id_is_echoed_when_safe_and_replaced_when_not(setup):
     service, _, _ = setup
-    assert call(service, "GET", "/api/v1/health", headers={"X-Request-Id": "abc-123"}).headers["X-Request-Id"] == "abc-123"
+    assert (
+        call(service, "GET", "/api/v1/health", headers={"X-Request-Id": "abc-123"}).headers["X-Request-Id"] == "abc-123"
+    )
     assert call(service, "GET", "/api/v1/health", headers={"X-Request-Id": "a\nb"}).headers["X-Request-Id"] != "a\nb"
 
 

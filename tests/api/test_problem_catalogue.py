@@ -1,5 +1,6 @@
 """Every problem type the code answers is in the catalogue, with one status and one title, and
 docs/api.md lists the same catalogue."""
+
 from __future__ import annotations
 
 import ast
@@ -47,8 +48,10 @@ def test_a_catalogued_type_with_another_status_is_a_programming_error():
 def test_the_api_document_lists_exactly_the_catalogue():
     text = (REPO / "docs" / "api.md").read_text()
     section = text.split("## Problem catalogue", 1)[1].split("\n## ", 1)[0]
-    rows = {m.group(1): (int(m.group(2)), m.group(3).strip()) for m in
-            re.finditer(r"^\| `([a-z-]+)` \| (\d{3}) \| ([^|]+) \|", section, re.M)}
+    rows = {
+        m.group(1): (int(m.group(2)), m.group(3).strip())
+        for m in re.finditer(r"^\| `([a-z-]+)` \| (\d{3}) \| ([^|]+) \|", section, re.M)
+    }
     assert rows == CATALOGUE
 
 

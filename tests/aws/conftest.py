@@ -1,4 +1,5 @@
 """The AWS account of the tests: moto server with the role the service assumes and two buckets."""
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 It answers every request with one configured STS error document (query protocol XML) and counts
 the requests, so a test sees botocore's real parsing and retries against it.
 """
+
 from __future__ import annotations
 
 import threading

@@ -13,6 +13,7 @@ Written apart from ``shared.aws.policy`` and sharing no code with it:
 :func:`violations` returns every probe where the policy and the specification disagree, in
 either direction: an over-grant (allowed, not expected) or an under-grant (expected, refused).
 """
+
 from __future__ import annotations
 
 import re
@@ -77,15 +78,27 @@ def evaluate(policy: dict, action: str, resource: str, context: dict | None = No
     return "Allow" if allowed else "ImplicitDeny"
 
 
-# -- the specification (docs/design.md, Access levels) -------------------------------------------------------------------
+# -- the specification (docs/design.md, Access levels) ---------------------------------------------
 
 OBJECT_ACTIONS = {
     "list": set(),
     "read": {"s3:GetObject", "s3:GetObjectVersion"},
-    "write": {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload",
-              "s3:ListMultipartUploadParts"},
-    "delete": {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload",
-               "s3:ListMultipartUploadParts", "s3:DeleteObject", "s3:DeleteObjectVersion"},
+    "write": {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+    },
+    "delete": {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+    },
 }
 LISTING_ACTIONS = {
     "list": {"s3:ListBucket"},
@@ -93,21 +106,55 @@ LISTING_ACTIONS = {
     "write": {"s3:ListBucket", "s3:ListBucketMultipartUploads"},
     "delete": {"s3:ListBucket", "s3:ListBucketMultipartUploads"},
 }
-KMS_ACTIONS = {"list": set(), "read": {"kms:Decrypt"}, "write": {"kms:Decrypt", "kms:GenerateDataKey"},
-               "delete": {"kms:Decrypt", "kms:GenerateDataKey"}}
+KMS_ACTIONS = {
+    "list": set(),
+    "read": {"kms:Decrypt"},
+    "write": {"kms:Decrypt", "kms:GenerateDataKey"},
+    "delete": {"kms:Decrypt", "kms:GenerateDataKey"},
+}
 # The bucket actions whose requests carry the s3:prefix condition key (Service Authorization
 # Reference for Amazon S3). Other requests, ListBucketMultipartUploads among them, have no
 # s3:prefix at all, so a StringLike on it never matches them: their probes carry none.
 PREFIX_KEYED_ACTIONS = frozenset({"s3:ListBucket", "s3:ListBucketVersions"})
 # Actions a credential must never have, whatever it is granted.
-OTHER_OBJECT_ACTIONS = ("s3:GetObjectAcl", "s3:PutObjectAcl", "s3:GetObjectTagging", "s3:PutObjectTagging",
-                        "s3:DeleteObjectTagging", "s3:RestoreObject", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
-                        "s3:BypassGovernanceRetention", "s3:GetObjectAttributes", "s3:ReplicateObject")
-OTHER_BUCKET_ACTIONS = ("s3:ListBucketVersions", "s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucket",
-                        "s3:PutBucketAcl", "s3:GetBucketAcl", "s3:PutLifecycleConfiguration", "s3:PutBucketVersioning",
-                        "s3:GetBucketLocation", "s3:PutEncryptionConfiguration", "s3:DeleteBucketPolicy")
-OTHER_ACTIONS = ("s3:ListAllMyBuckets", "s3:CreateBucket", "iam:PassRole", "iam:CreateUser", "sts:AssumeRole",
-                 "kms:Encrypt", "kms:ReEncryptFrom", "kms:CreateGrant", "kms:ScheduleKeyDeletion", "ec2:RunInstances")
+OTHER_OBJECT_ACTIONS = (
+    "s3:GetObjectAcl",
+    "s3:PutObjectAcl",
+    "s3:GetObjectTagging",
+    "s3:PutObjectTagging",
+    "s3:DeleteObjectTagging",
+    "s3:RestoreObject",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:BypassGovernanceRetention",
+    "s3:GetObjectAttributes",
+    "s3:ReplicateObject",
+)
+OTHER_BUCKET_ACTIONS = (
+    "s3:ListBucketVersions",
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucket",
+    "s3:PutBucketAcl",
+    "s3:GetBucketAcl",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketVersioning",
+    "s3:GetBucketLocation",
+    "s3:PutEncryptionConfiguration",
+    "s3:DeleteBucketPolicy",
+)
+OTHER_ACTIONS = (
+    "s3:ListAllMyBuckets",
+    "s3:CreateBucket",
+    "iam:PassRole",
+    "iam:CreateUser",
+    "sts:AssumeRole",
+    "kms:Encrypt",
+    "kms:ReEncryptFrom",
+    "kms:CreateGrant",
+    "kms:ScheduleKeyDeletion",
+    "ec2:RunInstances",
+)
 
 
 @dataclass(frozen=True)
@@ -144,8 +191,17 @@ class Probe:
 def _keys_around(path: str) -> list[str]:
     """Object keys inside and just outside ``path``."""
     stem = path.rstrip("/")
-    keys = {"seed.txt", "other/file", f"{path}file", f"{path}deeper/file", f"{stem}b/file", f"{stem}", f"{stem}-x",
-            f"x/{path}file", f"{path}"}
+    keys = {
+        "seed.txt",
+        "other/file",
+        f"{path}file",
+        f"{path}deeper/file",
+        f"{stem}b/file",
+        f"{stem}",
+        f"{stem}-x",
+        f"x/{path}file",
+        f"{path}",
+    }
     if "/" in stem:
         keys.add(stem.rsplit("/", 1)[0] + "/sibling")
     return sorted(k for k in keys if k)
@@ -184,15 +240,20 @@ def expected(grant: Grant, probe: Probe) -> bool:
     bucket_arn = f"arn:aws:s3:::{grant.bucket}"
     if probe.action.startswith("kms:"):
         context_arn = probe.context.get("kms:EncryptionContext:aws:s3:arn", "")
-        in_grant = context_arn == bucket_arn or (context_arn.startswith(bucket_arn + "/")
-                                                 and grant.covers_key(context_arn[len(bucket_arn) + 1:]))
-        return (grant.kms_key_arn is not None and probe.resource == grant.kms_key_arn
-                and probe.action in KMS_ACTIONS[grant.access] and in_grant
-                and probe.context.get("kms:ViaService") == f"s3.{grant.region}.amazonaws.com")
+        in_grant = context_arn == bucket_arn or (
+            context_arn.startswith(bucket_arn + "/") and grant.covers_key(context_arn[len(bucket_arn) + 1 :])
+        )
+        return (
+            grant.kms_key_arn is not None
+            and probe.resource == grant.kms_key_arn
+            and probe.action in KMS_ACTIONS[grant.access]
+            and in_grant
+            and probe.context.get("kms:ViaService") == f"s3.{grant.region}.amazonaws.com"
+        )
     if probe.resource == bucket_arn:
         return probe.action in LISTING_ACTIONS[grant.access] and grant.covers_listing(probe.context.get("s3:prefix"))
     if probe.resource.startswith(bucket_arn + "/"):
-        key = probe.resource[len(bucket_arn) + 1:]
+        key = probe.resource[len(bucket_arn) + 1 :]
         return probe.action in OBJECT_ACTIONS[grant.access] and grant.covers_key(key)
     return False
 

@@ -3,6 +3,7 @@
 moto server serves a presigned URL without checking its signature, so the tests check it here:
 a URL is valid only for the method, object, headers and secret it was signed for.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,13 +24,16 @@ def signature_is_valid(url: str, method: str, secret_access_key: str, headers: d
     _key_id, date, region, service, terminal = given["X-Amz-Credential"].split("/")
     signed_names = given["X-Amz-SignedHeaders"].split(";")
     all_headers = {"host": parts.netloc, **{k.lower(): v.strip() for k, v in (headers or {}).items()}}
-    canonical_query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
-                               for k, v in sorted(query) if k != "X-Amz-Signature")
+    canonical_query = "&".join(
+        f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(query) if k != "X-Amz-Signature"
+    )
     canonical_headers = "".join(f"{name}:{all_headers.get(name, '')}\n" for name in signed_names)
-    canonical_request = "\n".join([method, parts.path, canonical_query, canonical_headers, ";".join(signed_names),
-                                   "UNSIGNED-PAYLOAD"])
+    canonical_request = "\n".join(
+        [method, parts.path, canonical_query, canonical_headers, ";".join(signed_names), "UNSIGNED-PAYLOAD"]
+    )
     scope = f"{date}/{region}/{service}/{terminal}"
-    string_to_sign = "\n".join(["AWS4-HMAC-SHA256", given["X-Amz-Date"], scope,
-                                hashlib.sha256(canonical_request.encode()).hexdigest()])
+    string_to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", given["X-Amz-Date"], scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
+    )
     key = _hmac(_hmac(_hmac(_hmac(f"AWS4{secret_access_key}".encode(), date), region), service), terminal)
     return hmac.compare_digest(hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest(), signature)

@@ -1,4 +1,5 @@
 """Helpers for the AWS tests: moto server as the account, stores pointing at it, boto3 clients."""
+
 from __future__ import annotations
 
 from shared.secrets import SecretResolver
@@ -13,35 +14,55 @@ OTHER_BUCKET = "aws-other"
 # moto accepts any key; these are the fake keys the moto fixture runs with, held by env reference.
 SECRETS = {"MOTO_ACCESS_KEY_ID": "testing", "MOTO_SECRET_ACCESS_KEY": "testing"}
 KEY_REFS = {"access_key_id": {"env": "MOTO_ACCESS_KEY_ID"}, "secret_access_key": {"env": "MOTO_SECRET_ACCESS_KEY"}}
-TRUST_POLICY = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-     "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
-     "Condition": {"StringEquals": {"sts:ExternalId": "tvs-external-id"}}}]}
+TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+            "Condition": {"StringEquals": {"sts:ExternalId": "tvs-external-id"}},
+        }
+    ],
+}
 
 
 def admin_client(moto, service: str = "s3"):
     """A client with the account's own (fake) keys: the test's view of the account, not the service's."""
     import boto3
 
-    return boto3.client(service, endpoint_url=moto.url, region_name=REGION, aws_access_key_id="testing",
-                        aws_secret_access_key="testing")
+    return boto3.client(
+        service, endpoint_url=moto.url, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
 
 
 def session_client(moto, creds: dict, service: str = "s3"):
     """A client using a vended credential's ``credentials`` block."""
     import boto3
 
-    return boto3.client(service, endpoint_url=moto.url, region_name=creds["region"],
-                        aws_access_key_id=creds["access_key_id"], aws_secret_access_key=creds["secret_access_key"],
-                        aws_session_token=creds["session_token"])
+    return boto3.client(
+        service,
+        endpoint_url=moto.url,
+        region_name=creds["region"],
+        aws_access_key_id=creds["access_key_id"],
+        aws_secret_access_key=creds["secret_access_key"],
+        aws_session_token=creds["session_token"],
+    )
 
 
 def store_block(moto, auth: dict | None = None, **over) -> dict:
-    block = {"kind": "aws-s3", "bucket": BUCKET, "region": REGION, "endpoint_url": moto.url,
-             "sts_endpoint_url": moto.url, "path_style": True, "emulator": True,
-             "auth": auth or {"method": "assume-role", "role_arn": ROLE_ARN, "external_id": "tvs-external-id",
-                              "source": dict(KEY_REFS)},
-             "ttl": {"default": 900, "max": 3600}}
+    block = {
+        "kind": "aws-s3",
+        "bucket": BUCKET,
+        "region": REGION,
+        "endpoint_url": moto.url,
+        "sts_endpoint_url": moto.url,
+        "path_style": True,
+        "emulator": True,
+        "auth": auth
+        or {"method": "assume-role", "role_arn": ROLE_ARN, "external_id": "tvs-external-id", "source": dict(KEY_REFS)},
+        "ttl": {"default": 900, "max": 3600},
+    }
     block.update(over)
     return block
 
@@ -57,8 +78,12 @@ GRANTS = [
 
 
 def make_service(moto, idp, stores: dict | None = None, cache: bool = False, environ: dict | None = None, **kw):
-    raw = {"issuers": [issuer_block(idp)], "stores": stores or {"s3": store_block(moto)}, "grants": GRANTS,
-           "limits": {"credential_cache": {"enabled": cache}}}
+    raw = {
+        "issuers": [issuer_block(idp)],
+        "stores": stores or {"s3": store_block(moto)},
+        "grants": GRANTS,
+        "limits": {"credential_cache": {"enabled": cache}},
+    }
     return build_service(raw, idp, secrets=SecretResolver({**SECRETS, **(environ or {})}), **kw)
 
 

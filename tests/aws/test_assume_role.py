@@ -4,6 +4,7 @@ moto checks that a session exists but not what its session policy allows: these 
 credential works inside its scope and that STS received exactly the generated policy; the
 refusals outside the scope are proven by ``test_session_policy.py``.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,19 @@ from shared.aws import sessions
 from shared.aws.clients import ClientFactory
 from shared.aws.policy import session_policy
 from shared.secrets import SecretResolver
-from tests.aws.support import (BUCKET, GRANTS, KEY_REFS, REGION, ROLE_ARN, SECRETS, caller_arn, make_service,
-                               session_client, store_block, vend)
+from tests.aws.support import (
+    BUCKET,
+    GRANTS,
+    KEY_REFS,
+    REGION,
+    ROLE_ARN,
+    SECRETS,
+    caller_arn,
+    make_service,
+    session_client,
+    store_block,
+    vend,
+)
 from tests.support import build_service, issuer_block
 
 
@@ -49,9 +61,19 @@ def test_write_credential_uploads_in_one_part_and_in_several(service, idp, moto)
     s3.put_object(Bucket=BUCKET, Key="users/alice/small.txt", Body=b"small")
     key = f"users/alice/big-{uuid.uuid4().hex}.bin"
     upload = s3.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]
-    parts = [{"PartNumber": n, "ETag": s3.upload_part(Bucket=BUCKET, Key=key, UploadId=upload, PartNumber=n,
-                                                      Body=bytes([n]) * (5 * 1024 * 1024 if n == 1 else 10))["ETag"]}
-             for n in (1, 2)]
+    parts = [
+        {
+            "PartNumber": n,
+            "ETag": s3.upload_part(
+                Bucket=BUCKET,
+                Key=key,
+                UploadId=upload,
+                PartNumber=n,
+                Body=bytes([n]) * (5 * 1024 * 1024 if n == 1 else 10),
+            )["ETag"],
+        }
+        for n in (1, 2)
+    ]
     assert len(s3.list_parts(Bucket=BUCKET, Key=key, UploadId=upload)["Parts"]) == 2
     s3.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload, MultipartUpload={"Parts": parts})
     assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] == 5 * 1024 * 1024 + 10
@@ -84,8 +106,12 @@ def test_response_describes_the_scope_and_how_to_reach_the_bucket(service, idp, 
     assert body["provider"] == "aws-s3"
     assert body["scope"] == {"bucket": BUCKET, "prefix": "users/alice/"}
     assert body["credential_id"] == body["credentials"]["access_key_id"]
-    assert {k: body["credentials"][k] for k in ("region", "endpoint_url", "bucket", "path_style")} == \
-        {"region": REGION, "endpoint_url": moto.url, "bucket": BUCKET, "path_style": True}
+    assert {k: body["credentials"][k] for k in ("region", "endpoint_url", "bucket", "path_style")} == {
+        "region": REGION,
+        "endpoint_url": moto.url,
+        "bucket": BUCKET,
+        "path_style": True,
+    }
 
 
 def test_expiry_is_the_one_sts_returned(service, idp, moto):
@@ -141,24 +167,37 @@ def test_ttl_of_99999_is_clamped_to_the_store_maximum(service, idp, sent_to_sts)
 
 
 def test_ttl_is_capped_at_one_hour_when_the_service_runs_on_role_credentials(moto, idp, sent_to_sts):
-    auth = {"method": "assume-role", "role_arn": ROLE_ARN, "external_id": "tvs-external-id",
-            "source": dict(KEY_REFS), "source_credentials_are_role": True}
+    auth = {
+        "method": "assume-role",
+        "role_arn": ROLE_ARN,
+        "external_id": "tvs-external-id",
+        "source": dict(KEY_REFS),
+        "source_credentials_are_role": True,
+    }
     svc = make_service(moto, idp, {"s3": store_block(moto, auth, ttl={"max": 43_200, "default": 900})})
     vend(svc, idp, ("readers",), access="read", ttl_seconds=20_000)
     assert sent_to_sts[-1]["DurationSeconds"] == 3600
 
 
 def test_ttl_may_reach_twelve_hours_when_store_and_grant_allow_it(moto, idp, sent_to_sts):
-    raw = {"issuers": [issuer_block(idp)], "stores": {"s3": store_block(moto, ttl={"max": 43_200, "default": 900})},
-           "grants": [dict(GRANTS[1], max_ttl_seconds=86_400)], "limits": {"credential_cache": {"enabled": False}}}
+    raw = {
+        "issuers": [issuer_block(idp)],
+        "stores": {"s3": store_block(moto, ttl={"max": 43_200, "default": 900})},
+        "grants": [dict(GRANTS[1], max_ttl_seconds=86_400)],
+        "limits": {"credential_cache": {"enabled": False}},
+    }
     svc = build_service(raw, idp, secrets=SecretResolver(SECRETS))
     vend(svc, idp, ("readers",), access="read", ttl_seconds=99_999)
     assert sent_to_sts[-1]["DurationSeconds"] == 43_200
 
 
 def test_session_tags_carry_claims_of_the_principal(moto, idp, sent_to_sts):
-    auth = {"method": "assume-role", "role_arn": ROLE_ARN, "source": dict(KEY_REFS),
-            "session_tags": {"tvs-subject": "{sub}", "team": "analytics", "email": "{email}"}}
+    auth = {
+        "method": "assume-role",
+        "role_arn": ROLE_ARN,
+        "source": dict(KEY_REFS),
+        "session_tags": {"tvs-subject": "{sub}", "team": "analytics", "email": "{email}"},
+    }
     svc = make_service(moto, idp, {"s3": store_block(moto, auth)})
     vend(svc, idp, ("readers",), sub="alice", access="read")
     assert sent_to_sts[-1]["Tags"] == [{"Key": "team", "Value": "analytics"}, {"Key": "tvs-subject", "Value": "alice"}]
@@ -166,8 +205,12 @@ def test_session_tags_carry_claims_of_the_principal(moto, idp, sent_to_sts):
 
 def test_cross_account_role_is_assumed_with_the_external_id_held_by_reference(moto, idp, sent_to_sts):
     other = "arn:aws:iam::210987654321:role/partner-data"
-    auth = {"method": "assume-role", "role_arn": other, "external_id": {"env": "PARTNER_EXTERNAL_ID"},
-            "source": dict(KEY_REFS)}
+    auth = {
+        "method": "assume-role",
+        "role_arn": other,
+        "external_id": {"env": "PARTNER_EXTERNAL_ID"},
+        "source": dict(KEY_REFS),
+    }
     svc = make_service(moto, idp, {"s3": store_block(moto, auth)}, environ={"PARTNER_EXTERNAL_ID": "partner-7f3a"})
     body = vend(svc, idp, ("readers",), access="read")
     assert (sent_to_sts[-1]["RoleArn"], sent_to_sts[-1]["ExternalId"]) == (other, "partner-7f3a")
@@ -181,11 +224,14 @@ def test_source_identity_can_be_switched_off_for_roles_whose_trust_policy_does_n
     assert "SourceIdentity" not in sent_to_sts[-1]
 
 
-@pytest.mark.parametrize("lambda_name, session_token, expected", [
-    ("tvs-vending", None, 3600),     # Lambda: the runtime's credentials are the function's role session
-    (None, "a-session-token", 3600),  # any default chain that yields a session (ECS, instance profile, SSO)
-    (None, None, 43_200),             # long-term keys in the environment: no role chaining
-])
+@pytest.mark.parametrize(
+    "lambda_name, session_token, expected",
+    [
+        ("tvs-vending", None, 3600),  # Lambda: the runtime's credentials are the function's role session
+        (None, "a-session-token", 3600),  # any default chain that yields a session (ECS, instance profile, SSO)
+        (None, None, 43_200),  # long-term keys in the environment: no role chaining
+    ],
+)
 def test_default_source_detects_role_chaining(moto, idp, monkeypatch, lambda_name, session_token, expected):
     for name in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(name)
@@ -200,10 +246,15 @@ def test_default_source_detects_role_chaining(moto, idp, monkeypatch, lambda_nam
     monkeypatch.setattr(sessions, "CLIENTS", factory)
     sent: list[dict] = []
     factory.client("sts", REGION, moto.url).meta.events.register(
-        "provide-client-params.sts.AssumeRole", lambda params, **kw: sent.append(dict(params)))
+        "provide-client-params.sts.AssumeRole", lambda params, **kw: sent.append(dict(params))
+    )
     auth = {"method": "assume-role", "role_arn": ROLE_ARN, "external_id": "tvs-external-id", "source": "default"}
-    raw = {"issuers": [issuer_block(idp)], "stores": {"s3": store_block(moto, auth, ttl={"max": 43_200, "default": 900})},
-           "grants": [dict(GRANTS[1], max_ttl_seconds=43_200)], "limits": {"credential_cache": {"enabled": False}}}
+    raw = {
+        "issuers": [issuer_block(idp)],
+        "stores": {"s3": store_block(moto, auth, ttl={"max": 43_200, "default": 900})},
+        "grants": [dict(GRANTS[1], max_ttl_seconds=43_200)],
+        "limits": {"credential_cache": {"enabled": False}},
+    }
     svc = build_service(raw, idp, secrets=SecretResolver(SECRETS))
     vend(svc, idp, ("readers",), access="read", ttl_seconds=43_200)
     assert sent[-1]["DurationSeconds"] == expected

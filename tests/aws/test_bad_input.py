@@ -1,4 +1,5 @@
 """Bad input to an AWS store gets a 4xx problem (or a documented clamp), never a 500."""
+
 from __future__ import annotations
 
 import pytest
@@ -48,8 +49,13 @@ def test_list_on_a_single_object_is_refused_with_a_hint(service, idp):
 
 
 def test_signed_url_for_a_prefix_is_refused(service, idp):
-    resp = call(service, "POST", "/api/v1/signed-urls", token=token(idp, "alice", ["readers"]),
-                body={"store": "s3", "object": "team-a/"})
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/signed-urls",
+        token=token(idp, "alice", ["readers"]),
+        body={"store": "s3", "object": "team-a/"},
+    )
     assert resp.status == 400
 
 
@@ -59,9 +65,11 @@ def test_unknown_format_is_refused(service, idp):
 
 
 @settings(max_examples=40, deadline=None)
-@given(path=st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
-       access=st.sampled_from(["list", "read", "write", "delete"]),
-       ttl=st.one_of(st.none(), st.integers(min_value=-10, max_value=10**6)))
+@given(
+    path=st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
+    access=st.sampled_from(["list", "read", "write", "delete"]),
+    ttl=st.one_of(st.none(), st.integers(min_value=-10, max_value=10**6)),
+)
 def test_no_path_access_or_ttl_makes_a_500(service, idp, path, access, ttl):
     body = {"store": "s3", "path": path, "access": access}
     if ttl is not None:

@@ -1,4 +1,5 @@
 """STS and S3 clients: regional STS endpoints, short timeouts, standard retries, built once."""
+
 from __future__ import annotations
 
 from shared.aws.clients import CONNECT_TIMEOUT, READ_TIMEOUT, ClientFactory, Keys
@@ -19,10 +20,13 @@ def test_clients_have_short_timeouts_and_standard_retries():
 def test_a_client_is_built_once_per_region_endpoint_and_credentials():
     factory = ClientFactory()
     keys = Keys("AKIAEXAMPLE", "secret")
-    assert factory.client("sts", "eu-west-3", keys=keys) is factory.client("sts", "eu-west-3", keys=Keys("AKIAEXAMPLE", "secret"))
+    assert factory.client("sts", "eu-west-3", keys=keys) is factory.client(
+        "sts", "eu-west-3", keys=Keys("AKIAEXAMPLE", "secret")
+    )
     assert factory.client("sts", "eu-west-3", keys=keys) is not factory.client("sts", "eu-west-1", keys=keys)
-    assert factory.client("sts", "eu-west-3", keys=keys) is not factory.client("sts", "eu-west-3",
-                                                                               keys=Keys("AKIAEXAMPLE", "rotated"))
+    assert factory.client("sts", "eu-west-3", keys=keys) is not factory.client(
+        "sts", "eu-west-3", keys=Keys("AKIAEXAMPLE", "rotated")
+    )
 
 
 def test_keys_never_show_their_secret():
@@ -58,8 +62,9 @@ def test_default_credential_lookup_does_not_hold_the_client_lock(monkeypatch):
     try:
         assert fetching.wait(5)
         built = []
-        builder = threading.Thread(target=lambda: built.append(factory.client("sts", "eu-west-3",
-                                                                              keys=Keys("AKIAEXAMPLE", "secret"))))
+        builder = threading.Thread(
+            target=lambda: built.append(factory.client("sts", "eu-west-3", keys=Keys("AKIAEXAMPLE", "secret")))
+        )
         builder.start()
         builder.join(5)
         assert built, "building a client waited for the default credentials to be fetched"

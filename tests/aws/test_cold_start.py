@@ -1,4 +1,5 @@
 """The AWS modules import no cloud SDK until a request needs one (docs/design.md, Cold start)."""
+
 from __future__ import annotations
 
 import json

@@ -4,10 +4,11 @@ Each shape is used the way its consumer would use it (boto3 against moto), excep
 sign-in link: the AWS federation endpoint is not reachable here, so its one HTTP call is stubbed
 and the construction of the request and of the link is checked (not exercised against AWS).
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -26,8 +27,14 @@ def service(moto, idp):
 
 
 def _keys(moto, key, secret, token):
-    return boto3.client("s3", endpoint_url=moto.url, region_name=REGION, aws_access_key_id=key,
-                        aws_secret_access_key=secret, aws_session_token=token)
+    return boto3.client(
+        "s3",
+        endpoint_url=moto.url,
+        region_name=REGION,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+    )
 
 
 def _listed(client, prefix="team-a/"):
@@ -38,7 +45,9 @@ def test_credential_process_format_is_what_aws_tools_expect(service, idp, moto):
     body = vend(service, idp, ("team-a",), path="team-a/", access="read", format="credential_process")
     assert set(body) == {"Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"}
     assert body["Version"] == 1
-    assert _listed(_keys(moto, body["AccessKeyId"], body["SecretAccessKey"], body["SessionToken"])) == ["team-a/seed.txt"]
+    assert _listed(_keys(moto, body["AccessKeyId"], body["SecretAccessKey"], body["SessionToken"])) == [
+        "team-a/seed.txt"
+    ]
 
 
 def test_iceberg_format_holds_the_session_and_its_expiry_inside_config(service, idp, moto):
@@ -46,8 +55,11 @@ def test_iceberg_format_holds_the_session_and_its_expiry_inside_config(service, 
     [entry] = body["storage-credentials"]
     config = entry["config"]
     assert entry["prefix"] == f"s3://{BUCKET}/team-a/"
-    assert {k: config[k] for k in ("s3.endpoint", "s3.path-style-access", "client.region")} == \
-        {"s3.endpoint": moto.url, "s3.path-style-access": "true", "client.region": REGION}
+    assert {k: config[k] for k in ("s3.endpoint", "s3.path-style-access", "client.region")} == {
+        "s3.endpoint": moto.url,
+        "s3.path-style-access": "true",
+        "client.region": REGION,
+    }
     expires = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
     assert int(config["s3.session-token-expires-at-ms"]) == int(expires.timestamp() * 1000)
     assert all(isinstance(v, str) for v in config.values())
@@ -60,9 +72,14 @@ def test_storage_options_are_s3fs_keyword_arguments(service, idp, moto):
     assert set(options) == {"key", "secret", "token", "client_kwargs", "config_kwargs"}
     assert options["client_kwargs"] == {"region_name": REGION, "endpoint_url": moto.url}
     # s3fs hands these to aiobotocore exactly like this; boto3 takes the same arguments.
-    client = boto3.client("s3", aws_access_key_id=options["key"], aws_secret_access_key=options["secret"],
-                          aws_session_token=options["token"], config=Config(**options["config_kwargs"]),
-                          **options["client_kwargs"])
+    client = boto3.client(
+        "s3",
+        aws_access_key_id=options["key"],
+        aws_secret_access_key=options["secret"],
+        aws_session_token=options["token"],
+        config=Config(**options["config_kwargs"]),
+        **options["client_kwargs"],
+    )
     assert _listed(client) == ["team-a/seed.txt"]
 
 
@@ -80,8 +97,9 @@ def federation(monkeypatch):
 
 
 def test_console_link_signs_in_with_the_scoped_session_on_the_granted_prefix(service, idp, federation):
-    body = vend(service, idp, ("team-a",), store="aws", path="team-a/", access="read", format="console",
-                ttl_seconds=1800)
+    body = vend(
+        service, idp, ("team-a",), store="aws", path="team-a/", access="read", format="console", ttl_seconds=1800
+    )
     [(url, form)] = federation
     session = json.loads(form["Session"])
     assert url == "https://signin.aws.amazon.com/federation"
@@ -92,7 +110,9 @@ def test_console_link_signs_in_with_the_scoped_session_on_the_granted_prefix(ser
     query = {k: v[0] for k, v in parse_qs(link.query).items()}
     assert f"{link.scheme}://{link.netloc}{link.path}" == "https://signin.aws.amazon.com/federation"
     assert (query["Action"], query["SigninToken"]) == ("login", "SIGNIN-TOKEN-FROM-STUB")
-    assert query["Destination"] == f"https://console.aws.amazon.com/s3/buckets/{BUCKET}?region={REGION}&prefix=team-a%2F"
+    assert (
+        query["Destination"] == f"https://console.aws.amazon.com/s3/buckets/{BUCKET}?region={REGION}&prefix=team-a%2F"
+    )
 
 
 def test_console_response_carries_no_raw_keys(service, idp, federation):
@@ -150,22 +170,23 @@ def test_federation_endpoint_answer_without_a_sign_in_token_becomes_503(answer):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         with pytest.raises(Problem) as caught:
-            formats.fetch_signin_token(f"http://127.0.0.1:{httpd.server_address[1]}/federation",
-                                       {"Action": "getSigninToken"})
+            formats.fetch_signin_token(
+                f"http://127.0.0.1:{httpd.server_address[1]}/federation", {"Action": "getSigninToken"}
+            )
     finally:
         httpd.shutdown()
         httpd.server_close()
     assert caught.value.status == 503
 
 
-def test_console_session_never_outlasts_the_reported_expiry_when_the_cached_session_is_short(moto, idp, federation,
-                                                                                             caplog):
+def test_console_session_never_outlasts_the_reported_expiry_when_the_cached_session_is_short(
+    moto, idp, federation, caplog
+):
     """A cached session can have less than the console's 15 minutes left: the link is then made from a new one."""
-    from datetime import timedelta, timezone
+    import logging
+    from datetime import timedelta
 
     from shared.aws.clients import CLIENTS, Keys
-
-    import logging
 
     caplog.set_level(logging.INFO, "tvs.audit")
     aws_s3 = store_block(moto)
@@ -177,18 +198,19 @@ def test_console_session_never_outlasts_the_reported_expiry_when_the_cached_sess
     def first_session_is_old(parsed, **kw):  # as if it had been minted 10 minutes ago
         calls.append(1)
         if len(calls) == 1:
-            parsed["Credentials"]["Expiration"] = datetime.now(timezone.utc) + timedelta(seconds=600)
+            parsed["Credentials"]["Expiration"] = datetime.now(UTC) + timedelta(seconds=600)
 
     client.meta.events.register("after-call.sts.AssumeRole", first_session_is_old)
     try:
         native = vend(svc, idp, ("team-a",), store="aws", path="team-a/", access="read", ttl_seconds=900)
-        body = vend(svc, idp, ("team-a",), store="aws", path="team-a/", access="read", format="console",
-                    ttl_seconds=900)
+        body = vend(
+            svc, idp, ("team-a",), store="aws", path="team-a/", access="read", format="console", ttl_seconds=900
+        )
     finally:
         client.meta.events.unregister("after-call.sts.AssumeRole", first_session_is_old)
     [(_url, form)] = federation
     expires = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
-    console_ends = datetime.now(timezone.utc) + timedelta(seconds=int(form["SessionDuration"]))
+    console_ends = datetime.now(UTC) + timedelta(seconds=int(form["SessionDuration"]))
     assert console_ends <= expires + timedelta(seconds=30)
     assert json.loads(form["Session"])["sessionId"] == body["credential_id"] != native["credential_id"]
     audited = [json.loads(r.getMessage()) for r in caplog.records if r.name == "tvs.audit"]

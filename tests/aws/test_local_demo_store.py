@@ -1,4 +1,5 @@
 """The embedded default's demo-s3 store (moto server, bucket 'demo') works with the demo grants."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,7 +21,9 @@ def demo(moto, idp):
 
 
 def vend(service, idp, sub, groups, **body):
-    return call(service, "POST", "/api/v1/credentials", token=token(idp, sub, groups), body={"store": "demo-s3", **body})
+    return call(
+        service, "POST", "/api/v1/credentials", token=token(idp, sub, groups), body={"store": "demo-s3", **body}
+    )
 
 
 def test_demo_user_writes_under_their_own_prefix_with_a_vended_session(demo, idp, moto):

@@ -5,6 +5,7 @@
   separate Python process with no other AWS credentials;
 - a ``credential_process`` profile running ``tools/tvs_credential_process.py``.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,15 +52,22 @@ print(json.dumps({"keys": keys, "method": creds.method, "access_key_id": creds.g
 
 
 def run_sdk(moto, env: dict) -> dict:
-    done = subprocess.run([sys.executable, "-c", SDK_SCRIPT, moto.url, REGION, BUCKET], env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", SDK_SCRIPT, moto.url, REGION, BUCKET],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
 
 
 def test_boto3_in_a_container_obtains_and_uses_a_session_from_the_service(server, moto, idp):
-    env = clean_env(AWS_CONTAINER_CREDENTIALS_FULL_URI=f"{server.url}{CONTAINER_ROUTE}/s3?path=team-a/&access=read",
-                    AWS_CONTAINER_AUTHORIZATION_TOKEN=token(idp, "alice", ["team-a"]))
+    env = clean_env(
+        AWS_CONTAINER_CREDENTIALS_FULL_URI=f"{server.url}{CONTAINER_ROUTE}/s3?path=team-a/&access=read",
+        AWS_CONTAINER_AUTHORIZATION_TOKEN=token(idp, "alice", ["team-a"]),
+    )
     result = run_sdk(moto, env)
     assert result["method"] == "container-role"
     assert result["keys"] == ["team-a/seed.txt"]
@@ -67,31 +75,54 @@ def test_boto3_in_a_container_obtains_and_uses_a_session_from_the_service(server
 
 
 def test_container_route_answers_the_container_credentials_shape(server, idp):
-    resp = call(server.service, "GET", f"{CONTAINER_ROUTE}/s3", headers={"Authorization": token(idp, "a", ["team-a"])},
-                query={"path": "team-a/", "access": "read"})
+    resp = call(
+        server.service,
+        "GET",
+        f"{CONTAINER_ROUTE}/s3",
+        headers={"Authorization": token(idp, "a", ["team-a"])},
+        query={"path": "team-a/", "access": "read"},
+    )
     assert resp.status == 200
     assert set(resp.json()) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}
 
 
 def test_container_route_shares_the_cache_with_post_credentials(server, idp):
     jwt = token(idp, "carol", ["team-a"])
-    container = call(server.service, "GET", f"{CONTAINER_ROUTE}/s3", headers={"Authorization": jwt},
-                     query={"path": "team-a/", "access": "write"}).json()
-    posted = call(server.service, "POST", "/api/v1/credentials", token=jwt,
-                  body={"store": "s3", "path": "team-a/", "access": "write"}).json()
+    container = call(
+        server.service,
+        "GET",
+        f"{CONTAINER_ROUTE}/s3",
+        headers={"Authorization": jwt},
+        query={"path": "team-a/", "access": "write"},
+    ).json()
+    posted = call(
+        server.service,
+        "POST",
+        "/api/v1/credentials",
+        token=jwt,
+        body={"store": "s3", "path": "team-a/", "access": "write"},
+    ).json()
     assert container["AccessKeyId"] == posted["credential_id"]
 
 
-@pytest.mark.parametrize("query, slug", [
-    ({"path": "team-a/"}, "missing-field"),
-    ({"path": "team-a/", "access": "read", "format": "native"}, "unknown-field"),
-    ({"path": "team-*/", "access": "read"}, "bad-path"),
-    ({"path": "team-a/", "access": "read", "ttl_seconds": "soon"}, "bad-ttl"),
-    ({"path": "team-a/", "access": "admin"}, "bad-access"),
-])
+@pytest.mark.parametrize(
+    "query, slug",
+    [
+        ({"path": "team-a/"}, "missing-field"),
+        ({"path": "team-a/", "access": "read", "format": "native"}, "unknown-field"),
+        ({"path": "team-*/", "access": "read"}, "bad-path"),
+        ({"path": "team-a/", "access": "read", "ttl_seconds": "soon"}, "bad-ttl"),
+        ({"path": "team-a/", "access": "admin"}, "bad-access"),
+    ],
+)
 def test_container_route_validates_its_query_like_a_credential_request(server, idp, query, slug):
-    resp = call(server.service, "GET", f"{CONTAINER_ROUTE}/s3", headers={"Authorization": token(idp, "a", ["team-a"])},
-                query=query)
+    resp = call(
+        server.service,
+        "GET",
+        f"{CONTAINER_ROUTE}/s3",
+        headers={"Authorization": token(idp, "a", ["team-a"])},
+        query=query,
+    )
     assert resp.status == 400
     assert resp.json()["type"].endswith(f"/{slug}")
 
@@ -107,12 +138,26 @@ def test_container_route_is_in_the_openapi_document(server):
 
 # -- credential_process ---------------------------------------------------------------------------
 def tool_args(server, token_file: Path, *extra: str) -> list[str]:
-    return [sys.executable, str(TOOL), "--url", server.url, "--store", "s3", "--path", "team-a/", "--access", "read",
-            "--token-file", str(token_file), *extra]
+    return [
+        sys.executable,
+        str(TOOL),
+        "--url",
+        server.url,
+        "--store",
+        "s3",
+        "--path",
+        "team-a/",
+        "--access",
+        "read",
+        "--token-file",
+        str(token_file),
+        *extra,
+    ]
 
 
-def test_aws_profile_with_credential_process_lists_objects_through_the_service(server, moto, idp, tmp_path,
-                                                                               monkeypatch):
+def test_aws_profile_with_credential_process_lists_objects_through_the_service(
+    server, moto, idp, tmp_path, monkeypatch
+):
     token_file = tmp_path / "token"
     token_file.write_text(token(idp, "alice", ["team-a"]))
     command = " ".join(tool_args(server, token_file))
@@ -130,8 +175,9 @@ def test_aws_profile_with_credential_process_lists_objects_through_the_service(s
 
 def test_credential_process_tool_reads_the_token_from_the_environment(server, idp, tmp_path):
     args = [a for a in tool_args(server, tmp_path / "unused") if a not in ("--token-file", str(tmp_path / "unused"))]
-    done = subprocess.run(args, env=clean_env(TVS_TOKEN=token(idp, "alice", ["team-a"])), capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        args, env=clean_env(TVS_TOKEN=token(idp, "alice", ["team-a"])), capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["Version"] == 1
 
@@ -149,25 +195,53 @@ def test_credential_process_tool_fails_with_a_message_and_never_prints_the_token
 def test_credential_process_tool_refuses_plain_http_to_another_host(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("eyJ.token.value")
-    done = subprocess.run([sys.executable, str(TOOL), "--url", "http://tvs.example.org", "--store", "s3",
-                           "--token-file", str(token_file)], env=clean_env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(TOOL),
+            "--url",
+            "http://tvs.example.org",
+            "--store",
+            "s3",
+            "--token-file",
+            str(token_file),
+        ],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "plain http" in done.stderr
 
 
 def test_credential_process_tool_without_a_token_says_so(server):
-    done = subprocess.run([sys.executable, str(TOOL), "--url", server.url, "--store", "s3"], env=clean_env(),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(TOOL), "--url", server.url, "--store", "s3"],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "TVS_TOKEN" in done.stderr
 
 
 def test_container_route_refuses_a_store_that_is_not_aws(moto, idp):
-    azure = {"kind": "azure-blob", "account_url": "https://acct.blob.core.windows.net", "container": "c",
-             "auth": {"method": "default"}}
+    azure = {
+        "kind": "azure-blob",
+        "account_url": "https://acct.blob.core.windows.net",
+        "container": "c",
+        "auth": {"method": "default"},
+    }
     svc = make_service(moto, idp, {"blob": azure})
-    resp = call(svc, "GET", f"{CONTAINER_ROUTE}/blob", headers={"Authorization": token(idp, "a", ["readers"])},
-                query={"access": "read"})
+    resp = call(
+        svc,
+        "GET",
+        f"{CONTAINER_ROUTE}/blob",
+        headers={"Authorization": token(idp, "a", ["readers"])},
+        query={"access": "read"},
+    )
     assert resp.status == 400
     assert resp.json()["type"].endswith("/bad-format")
 
@@ -208,9 +282,22 @@ def test_credential_process_tool_never_follows_a_redirect_with_the_token(tmp_pat
     token_file = tmp_path / "token"
     token_file.write_text("eyJ.token.value")
     try:
-        done = subprocess.run([sys.executable, str(TOOL), "--url", f"http://127.0.0.1:{redirecting.server_address[1]}",
-                               "--store", "s3", "--token-file", str(token_file)], env=clean_env(),
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(TOOL),
+                "--url",
+                f"http://127.0.0.1:{redirecting.server_address[1]}",
+                "--store",
+                "s3",
+                "--token-file",
+                str(token_file),
+            ],
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         for httpd in (elsewhere, redirecting):
             httpd.shutdown()
@@ -241,9 +328,22 @@ def test_credential_process_tool_reports_a_non_problem_error_answer_in_one_line(
     token_file = tmp_path / "token"
     token_file.write_text("eyJ.token.value")
     try:
-        done = subprocess.run([sys.executable, str(TOOL), "--url", f"http://127.0.0.1:{httpd.server_address[1]}",
-                               "--store", "s3", "--token-file", str(token_file)], env=clean_env(),
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(TOOL),
+                "--url",
+                f"http://127.0.0.1:{httpd.server_address[1]}",
+                "--store",
+                "s3",
+                "--token-file",
+                str(token_file),
+            ],
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -254,9 +354,24 @@ def test_credential_process_tool_reports_a_non_problem_error_answer_in_one_line(
 def test_credential_process_tool_reports_an_unreadable_ca_file_in_one_line(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("eyJ.token.value")
-    done = subprocess.run([sys.executable, str(TOOL), "--url", "https://127.0.0.1:9", "--store", "s3",
-                           "--token-file", str(token_file), "--ca-file", str(tmp_path / "missing.pem")],
-                          env=clean_env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(TOOL),
+            "--url",
+            "https://127.0.0.1:9",
+            "--store",
+            "s3",
+            "--token-file",
+            str(token_file),
+            "--ca-file",
+            str(tmp_path / "missing.pem"),
+        ],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "CA" in done.stderr
 
@@ -264,8 +379,12 @@ def test_credential_process_tool_reports_an_unreadable_ca_file_in_one_line(tmp_p
 def test_credential_process_tool_never_prints_a_token_it_cannot_send(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("eyJ.first-line\nsecond-line-of-the-token\n")
-    done = subprocess.run([sys.executable, str(TOOL), "--url", "http://127.0.0.1:9", "--store", "s3",
-                           "--token-file", str(token_file)], env=clean_env(), capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(TOOL), "--url", "http://127.0.0.1:9", "--store", "s3", "--token-file", str(token_file)],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1 and done.stdout == ""
     assert "first-line" not in done.stderr and "second-line" not in done.stderr

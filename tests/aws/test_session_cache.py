@@ -1,11 +1,12 @@
-"""Issued sessions are reused per (principal, store, path, access, ttl) under the cache rule of docs/design.md (Caching), and
-concurrent identical requests coalesce into one STS call."""
+"""Issued sessions are reused per (principal, store, path, access, ttl) under the cache rule of
+docs/design.md (Caching), and concurrent identical requests coalesce into one STS call."""
+
 from __future__ import annotations
 
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -36,7 +37,9 @@ def test_concurrent_identical_requests_make_one_sts_call(moto, idp, slow_sts):
 
     def request(_):
         start.wait()
-        return call(svc, "POST", "/api/v1/credentials", token=jwt, body={"store": "s3", "path": "team-a/", "access": "read"})
+        return call(
+            svc, "POST", "/api/v1/credentials", token=jwt, body={"store": "s3", "path": "team-a/", "access": "read"}
+        )
 
     before = assume_role_calls()
     with ThreadPoolExecutor(20) as pool:
@@ -72,12 +75,16 @@ def test_without_the_cache_every_request_calls_sts(moto, idp):
 
 
 def test_session_is_not_reused_past_half_its_life(moto, idp):
-    now = {"t": datetime.now(timezone.utc)}
+    now = {"t": datetime.now(UTC)}
     svc = make_service(moto, idp, cache=True, clock=lambda: now["t"])
     first = vend(svc, idp, ("team-a",), path="team-a/", access="read", ttl_seconds=900)
     now["t"] += timedelta(seconds=440)
-    assert vend(svc, idp, ("team-a",), path="team-a/", access="read", ttl_seconds=900)["credential_id"] == \
-        first["credential_id"]
+    assert (
+        vend(svc, idp, ("team-a",), path="team-a/", access="read", ttl_seconds=900)["credential_id"]
+        == first["credential_id"]
+    )
     now["t"] += timedelta(seconds=20)
-    assert vend(svc, idp, ("team-a",), path="team-a/", access="read", ttl_seconds=900)["credential_id"] != \
-        first["credential_id"]
+    assert (
+        vend(svc, idp, ("team-a",), path="team-a/", access="read", ttl_seconds=900)["credential_id"]
+        != first["credential_id"]
+    )

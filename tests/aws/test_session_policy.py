@@ -3,6 +3,7 @@
 Regenerate the golden files after an intended change with
 ``python tests/aws/test_session_policy.py --update`` and review the diff.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from shared.errors import Problem
 from shared.aws.policy import MAX_POLICY_CHARS, UnsafePolicyInput, deny_all, session_policy
+from shared.errors import Problem
 from shared.paths import validate_path
 from tests.aws import policy_checker
 from tests.aws.policy_checker import Grant, evaluate, violations
@@ -22,14 +23,19 @@ from tests.aws.policy_checker import Grant, evaluate, violations
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "aws"
 KMS_KEY = "arn:aws:kms:eu-west-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 SCOPES = {"bucket": "", "prefix": "team-a/", "object": "team-a/report.csv"}
-CASES = {f"{access}-{scope}": dict(path=path, access=access)
-         for access in ("list", "read", "write", "delete") for scope, path in SCOPES.items()}
-CASES.update({
-    "read-prefix-kms": dict(path="team-a/", access="read", kms_key_arn=KMS_KEY),
-    "write-prefix-kms": dict(path="team-a/", access="write", kms_key_arn=KMS_KEY),
-    "delete-object-kms": dict(path="team-a/report.csv", access="delete", kms_key_arn=KMS_KEY),
-    "list-prefix-kms": dict(path="team-a/", access="list", kms_key_arn=KMS_KEY),
-})
+CASES = {
+    f"{access}-{scope}": dict(path=path, access=access)
+    for access in ("list", "read", "write", "delete")
+    for scope, path in SCOPES.items()
+}
+CASES.update(
+    {
+        "read-prefix-kms": dict(path="team-a/", access="read", kms_key_arn=KMS_KEY),
+        "write-prefix-kms": dict(path="team-a/", access="write", kms_key_arn=KMS_KEY),
+        "delete-object-kms": dict(path="team-a/report.csv", access="delete", kms_key_arn=KMS_KEY),
+        "list-prefix-kms": dict(path="team-a/", access="list", kms_key_arn=KMS_KEY),
+    }
+)
 
 
 def generate(case: dict):
@@ -78,8 +84,9 @@ def test_list_on_a_single_object_denies_everything():
 
 def test_deny_all_refuses_every_probe():
     grant = Grant("demo", "team-a/", "delete")
-    assert all(evaluate(deny_all().document, p.action, p.resource, p.context) != "Allow"
-               for p in policy_checker.probes(grant))
+    assert all(
+        evaluate(deny_all().document, p.action, p.resource, p.context) != "Allow" for p in policy_checker.probes(grant)
+    )
 
 
 def test_prefix_grant_does_not_reach_a_sibling_prefix_with_the_same_start():
@@ -114,14 +121,17 @@ def test_policies_in_other_partitions_name_that_partition():
     assert "arn:aws-cn:s3:::demo/a/*" in policy.text and "arn:aws:s3" not in policy.text
 
 
-@pytest.mark.parametrize("region, partition, s3_host", [
-    ("us-iso-east-1", "aws-iso", "s3.us-iso-east-1.c2s.ic.gov"),
-    ("us-isob-east-1", "aws-iso-b", "s3.us-isob-east-1.sc2s.sgov.gov"),
-    ("us-isof-south-1", "aws-iso-f", "s3.us-isof-south-1.csp.hci.ic.gov"),
-    ("eu-isoe-west-1", "aws-iso-e", "s3.eu-isoe-west-1.cloud.adc-e.uk"),
-    ("eusc-de-east-1", "aws-eusc", "s3.eusc-de-east-1.amazonaws.eu"),
-    ("us-gov-west-1", "aws-us-gov", "s3.us-gov-west-1.amazonaws.com"),
-])
+@pytest.mark.parametrize(
+    "region, partition, s3_host",
+    [
+        ("us-iso-east-1", "aws-iso", "s3.us-iso-east-1.c2s.ic.gov"),
+        ("us-isob-east-1", "aws-iso-b", "s3.us-isob-east-1.sc2s.sgov.gov"),
+        ("us-isof-south-1", "aws-iso-f", "s3.us-isof-south-1.csp.hci.ic.gov"),
+        ("eu-isoe-west-1", "aws-iso-e", "s3.eu-isoe-west-1.cloud.adc-e.uk"),
+        ("eusc-de-east-1", "aws-eusc", "s3.eusc-de-east-1.amazonaws.eu"),
+        ("us-gov-west-1", "aws-us-gov", "s3.us-gov-west-1.amazonaws.com"),
+    ],
+)
 def test_policies_in_isolated_and_sovereign_partitions_name_that_partition(region, partition, s3_host):
     key = f"arn:{partition}:kms:{region}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     document = session_policy("demo", "a/", "write", region=region, kms_key_arn=key).document
@@ -132,22 +142,38 @@ def test_policies_in_isolated_and_sovereign_partitions_name_that_partition(regio
 
 # -- the checker itself must be able to fail -------------------------------------------------------
 def test_checker_reports_a_policy_that_reaches_a_sibling_prefix():
-    broad = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": "arn:aws:s3:::demo/team-a*"},
-        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::demo",
-         "Condition": {"StringLike": {"s3:prefix": "team-a/*"}}}]}
+    broad = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": "arn:aws:s3:::demo/team-a*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": "arn:aws:s3:::demo",
+                "Condition": {"StringLike": {"s3:prefix": "team-a/*"}},
+            },
+        ],
+    }
     found = violations(broad, Grant("demo", "team-a/", "read"))
     assert any("team-ab/file" in v for v in found) and all(v.startswith("over-grant") for v in found)
 
 
 def test_checker_reports_a_listing_without_a_prefix_condition():
-    broad = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::demo"}]}
+    broad = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::demo"}],
+    }
     assert "over-grant: s3:ListBucket demo prefix=None" in violations(broad, Grant("demo", "team-a/", "list"))
 
 
 def test_checker_reports_a_missing_right():
-    assert "under-grant: s3:GetObject demo/team-a/file" in violations(deny_all().document, Grant("demo", "team-a/", "read"))
+    assert "under-grant: s3:GetObject demo/team-a/file" in violations(
+        deny_all().document, Grant("demo", "team-a/", "read")
+    )
 
 
 # -- any valid prefix, not only the examples --------------------------------------------------------
@@ -163,8 +189,12 @@ def _valid(path: str) -> bool:
 
 
 @settings(max_examples=40, deadline=None)
-@given(segments=st.lists(SEGMENT, min_size=1, max_size=3), access=st.sampled_from(["list", "read", "write", "delete"]),
-       as_object=st.booleans(), kms=st.booleans())
+@given(
+    segments=st.lists(SEGMENT, min_size=1, max_size=3),
+    access=st.sampled_from(["list", "read", "write", "delete"]),
+    as_object=st.booleans(),
+    kms=st.booleans(),
+)
 def test_any_valid_path_gets_a_policy_that_allows_exactly_its_grant(segments, access, as_object, kms):
     path = "/".join(segments) + ("" if as_object else "/")
     assume(_valid(path))

@@ -4,9 +4,10 @@ moto server does not check the signature of a presigned URL (a URL edited to nam
 is still served), so that a URL is valid for its own object and method only is proven by
 recomputing its SigV4 signature with the secret it was signed with (``sigv4_checker``).
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -78,7 +79,7 @@ def test_url_lifetime_is_the_requested_ttl_even_below_the_sessions_minimum(servi
     assert parse_qs(urlsplit(signed["url"]).query)["X-Amz-Expires"] == ["120"]
     assert sent_to_sts[-1]["DurationSeconds"] == 900
     expires = datetime.fromisoformat(signed["expires_at"].replace("Z", "+00:00"))
-    assert abs(expires - (datetime.now(timezone.utc) + timedelta(seconds=120))) < timedelta(seconds=5)
+    assert abs(expires - (datetime.now(UTC) + timedelta(seconds=120))) < timedelta(seconds=5)
 
 
 def test_url_for_an_object_outside_the_grant_is_refused(service, idp):
@@ -100,8 +101,13 @@ def test_presign_only_store_signs_with_its_hmac_keys_and_calls_no_sts(service, i
 
 
 def test_presign_only_store_refuses_credentials_and_points_to_signed_urls(service, idp):
-    resp = call(service, "POST", "/api/v1/credentials", token=token(idp, "alice", ["users"]),
-                body={"store": "hmac", "path": "users/alice/", "access": "read"})
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/credentials",
+        token=token(idp, "alice", ["users"]),
+        body={"store": "hmac", "path": "users/alice/", "access": "read"},
+    )
     assert resp.status == 400
     assert resp.json()["type"].endswith("/credentials-unsupported")
     assert "/api/v1/signed-urls" in resp.json()["detail"]
@@ -126,7 +132,7 @@ def test_url_never_outlives_the_session_that_signed_it_when_sts_answers_slowly(m
     finally:
         client.meta.events.unregister("after-call.sts.AssumeRole", seen_then_slow)
     query = parse_qs(urlsplit(signed["url"]).query)
-    signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     url_end = signed_at + timedelta(seconds=int(query["X-Amz-Expires"][0]))
     assert url_end <= expirations[-1]
     assert datetime.fromisoformat(signed["expires_at"].replace("Z", "+00:00")) <= expirations[-1]
@@ -169,8 +175,9 @@ def test_a_signed_url_does_not_wait_for_a_client_being_built(service, idp, monke
 
     sign(service, idp, object="users/alice/seed.txt")
     _, building, release = _client_builds(monkeypatch, hold_region="ap-slow-1")
-    builder = threading.Thread(target=CLIENTS.client, args=("sts", "ap-slow-1"),
-                               kwargs={"keys": Keys("AKIAEXAMPLE", "secret")})
+    builder = threading.Thread(
+        target=CLIENTS.client, args=("sts", "ap-slow-1"), kwargs={"keys": Keys("AKIAEXAMPLE", "secret")}
+    )
     builder.start()
     try:
         assert building.wait(5)

@@ -1,4 +1,5 @@
 """An aws-s3 store block is validated at start-up; every error names the offending key."""
+
 from __future__ import annotations
 
 import copy
@@ -40,17 +41,22 @@ CASES = {
     "stores.sales-raw.auth.role_arn": lambda d: auth("sales-raw")(d).update(role_arn="arn:aws:iam::12:role/*"),
     "stores.sales-raw.auth.source": lambda d: auth("sales-raw")(d).update(source="instance"),
     "stores.sales-raw.auth.source.access_key_id": lambda d: auth("sales-raw")(d).update(
-        source={"access_key_id": "AKIAEXAMPLE", "secret_access_key": {"env": "X"}}),
+        source={"access_key_id": "AKIAEXAMPLE", "secret_access_key": {"env": "X"}}
+    ),
     "stores.sales-raw.auth.session_tags.tvs-subject": lambda d: auth("sales-raw")(d)["session_tags"].update(
-        {"tvs-subject": "{password}"}),
+        {"tvs-subject": "{password}"}
+    ),
     "stores.sales-raw.auth.session_tags.aws:owner": lambda d: auth("sales-raw")(d)["session_tags"].update(
-        {"aws:owner": "x"}),
+        {"aws:owner": "x"}
+    ),
     "stores.sales-raw.auth.session_tags": lambda d: auth("sales-raw")(d).update(
-        session_tags={f"t{i}": "x" for i in range(51)}),
+        session_tags={f"t{i}": "x" for i in range(51)}
+    ),
     "stores.sales-raw.auth.token": lambda d: auth("sales-raw")(d).update(token={"file": "/x"}),
     "stores.partner-exports.auth.external_id": lambda d: auth("partner-exports")(d).update(external_id="a"),
     "stores.lake-from-azure.auth.token": lambda d: auth("lake-from-azure")(d).update(
-        token={"azure_audience": "api://AzureADTokenExchange", "file": "/var/run/token"}),
+        token={"azure_audience": "api://AzureADTokenExchange", "file": "/var/run/token"}
+    ),
     "stores.lake-from-azure.auth.external_id": lambda d: auth("lake-from-azure")(d).update(external_id="abc"),
     "stores.legacy-iam-user.auth.secret_access_key": lambda d: auth("legacy-iam-user")(d).pop("secret_access_key"),
     "stores.onprem-minio.auth.role_arn": lambda d: auth("onprem-minio")(d).update(role_arn="minio-role"),
@@ -77,8 +83,9 @@ def test_a_literal_key_in_the_configuration_is_refused_with_a_hint_to_use_a_refe
 
 def test_emulator_store_with_plain_http_endpoints_is_allowed_in_local_mode():
     doc = copy.deepcopy(BASE)
-    doc["stores"]["onprem-minio"].update(emulator=True, endpoint_url="http://127.0.0.1:9000",
-                                         sts_endpoint_url="http://127.0.0.1:9000")
+    doc["stores"]["onprem-minio"].update(
+        emulator=True, endpoint_url="http://127.0.0.1:9000", sts_endpoint_url="http://127.0.0.1:9000"
+    )
     assert parse_config(doc, mode="local").stores["onprem-minio"].options["endpoint_url"] == "http://127.0.0.1:9000"
 
 

@@ -3,6 +3,7 @@
 STS failures are produced by a local endpoint that answers every call with one STS error
 document (``fake_sts``), so botocore's real parsing and retries run.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,16 @@ SOURCE = {"access_key_id": {"env": "FAKE_KEY_ID"}, "secret_access_key": {"env": 
 
 
 def vend_against(moto, idp, sts_url: str, caplog):
-    store = store_block(moto, {"method": "assume-role", "role_arn": "arn:aws:iam::123456789012:role/x",
-                               "external_id": "tvs-external-id", "source": SOURCE}, sts_endpoint_url=sts_url)
+    store = store_block(
+        moto,
+        {
+            "method": "assume-role",
+            "role_arn": "arn:aws:iam::123456789012:role/x",
+            "external_id": "tvs-external-id",
+            "source": SOURCE,
+        },
+        sts_endpoint_url=sts_url,
+    )
     svc = make_service(moto, idp, {"s3": store}, environ=ENVIRON)
     jwt = token(idp, "alice", ["readers"])
     with caplog.at_level(logging.DEBUG):
@@ -80,11 +89,19 @@ def test_unreachable_sts_becomes_503_upstream_unavailable(moto, idp, caplog):
 
 def test_missing_source_secret_becomes_503_and_calls_no_sts(moto, idp):
     with FailingSts("AccessDenied") as sts:
-        store = store_block(moto, {"method": "assume-role", "role_arn": "arn:aws:iam::123456789012:role/x",
-                                   "source": SOURCE}, sts_endpoint_url=sts.url)
+        store = store_block(
+            moto,
+            {"method": "assume-role", "role_arn": "arn:aws:iam::123456789012:role/x", "source": SOURCE},
+            sts_endpoint_url=sts.url,
+        )
         svc = make_service(moto, idp, {"s3": store})  # FAKE_* are not set
-        resp = call(svc, "POST", "/api/v1/credentials", token=token(idp, "alice", ["readers"]),
-                    body={"store": "s3", "access": "read"})
+        resp = call(
+            svc,
+            "POST",
+            "/api/v1/credentials",
+            token=token(idp, "alice", ["readers"]),
+            body={"store": "s3", "access": "read"},
+        )
         assert sts.requests == 0
     assert resp.status == 503
     assert resp.json()["type"].endswith("/secret-missing")
@@ -108,8 +125,13 @@ def test_default_credential_chain_that_fails_to_load_becomes_503_not_500(moto, i
     if chained is not None:
         auth["source_credentials_are_role"] = chained
     svc = make_service(moto, idp, {"s3": store_block(moto, auth)})
-    resp = call(svc, "POST", "/api/v1/credentials", token=token(idp, "alice", ["readers"]),
-                body={"store": "s3", "access": "read"})
+    resp = call(
+        svc,
+        "POST",
+        "/api/v1/credentials",
+        token=token(idp, "alice", ["readers"]),
+        body={"store": "s3", "access": "read"},
+    )
     assert resp.status == 503, resp.json()
     assert resp.json()["type"].endswith("/upstream-refused")
     assert "Retry-After" in resp.headers

@@ -5,6 +5,7 @@ The Azure managed identity is reached the way azure-identity reaches it in an Ap
 Function App: ``IDENTITY_ENDPOINT`` / ``IDENTITY_HEADER``, here served by a local endpoint that
 plays the platform's token service.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from shared.aws.clients import CLIENTS
-from tests.aws.support import (BUCKET, KEY_REFS, REGION, ROLE_ARN, admin_client, caller_arn, make_service,
-                               session_client, store_block, vend)
+from tests.aws.support import (
+    BUCKET,
+    KEY_REFS,
+    REGION,
+    ROLE_ARN,
+    admin_client,
+    caller_arn,
+    make_service,
+    session_client,
+    store_block,
+    vend,
+)
 
 AZURE_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJhcGk6Ly9BenVyZUFEVG9rZW5FeGNoYW5nZSJ9.c2lnbmF0dXJl"
 
@@ -50,8 +61,14 @@ class AppServiceIdentityEndpoint:
             def do_GET(self):
                 query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
                 owner.requests.append({"query": query, "header": self.headers.get("X-IDENTITY-HEADER")})
-                body = json.dumps({"access_token": AZURE_TOKEN, "expires_on": "4102444800", "token_type": "Bearer",
-                                   "resource": query.get("resource")}).encode()
+                body = json.dumps(
+                    {
+                        "access_token": AZURE_TOKEN,
+                        "expires_on": "4102444800",
+                        "token_type": "Bearer",
+                        "resource": query.get("resource"),
+                    }
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -83,8 +100,16 @@ def web_identity_store(moto, token: dict) -> dict:
 
 
 def test_azure_managed_identity_token_is_exchanged_for_a_session(moto, idp, app_service_identity, web_identity_calls):
-    svc = make_service(moto, idp, {"s3": web_identity_store(moto, {"azure_audience": "api://AzureADTokenExchange",
-                                                                   "client_id": "11111111-2222-3333-4444-555555555555"})})
+    svc = make_service(
+        moto,
+        idp,
+        {
+            "s3": web_identity_store(
+                moto,
+                {"azure_audience": "api://AzureADTokenExchange", "client_id": "11111111-2222-3333-4444-555555555555"},
+            )
+        },
+    )
     body = vend(svc, idp, ("team-a",), path="team-a/", access="read")
     [request] = app_service_identity.requests
     assert request["query"]["resource"] == "api://AzureADTokenExchange"
@@ -121,8 +146,9 @@ def test_token_file_is_read_again_for_each_session(moto, idp, tmp_path, web_iden
     assert [c["WebIdentityToken"] for c in web_identity_calls[-2:]] == ["file-token-1", "file-token-2"]
 
 
-def test_web_identity_session_carries_the_generated_policy_and_the_principals_name(moto, idp, tmp_path,
-                                                                                  web_identity_calls):
+def test_web_identity_session_carries_the_generated_policy_and_the_principals_name(
+    moto, idp, tmp_path, web_identity_calls
+):
     from shared.aws.policy import session_policy
 
     token_file = tmp_path / "token"
@@ -165,9 +191,12 @@ def federation_service(moto, idp, **limits):
     from tests.support import build_service, issuer_block
 
     store = store_block(moto, {"method": "federation-token", **KEY_REFS}, ttl={"default": 900, "max": 200_000})
-    raw = {"issuers": [issuer_block(idp)], "stores": {"s3": store},
-           "grants": [dict(g, max_ttl_seconds=200_000) for g in GRANTS],
-           "limits": {"max_ttl_seconds": 200_000, "credential_cache": {"enabled": False}}}
+    raw = {
+        "issuers": [issuer_block(idp)],
+        "stores": {"s3": store},
+        "grants": [dict(g, max_ttl_seconds=200_000) for g in GRANTS],
+        "limits": {"max_ttl_seconds": 200_000, "credential_cache": {"enabled": False}},
+    }
     return build_service(raw, idp, secrets=SecretResolver(SECRETS))
 
 

@@ -2,10 +2,11 @@
 
 Every behaviour runs for both signing methods: user delegation (Azurite with OAuth) and account key.
 """
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
@@ -20,8 +21,13 @@ METHODS = ["user-delegation", "account-key"]
 
 
 def store_block(azurite, method: str, container: str = "demo", **over) -> dict:
-    block = {"kind": "azure-blob", "container": container, "emulator": True, "ca_bundle": str(azurite.ca),
-             "ttl": {"default": 600, "max": 3600}}
+    block = {
+        "kind": "azure-blob",
+        "container": container,
+        "emulator": True,
+        "ca_bundle": str(azurite.ca),
+        "ttl": {"default": 600, "max": 3600},
+    }
     if method == "user-delegation":
         block.update(account_url=azurite.blob_url, auth={"method": "emulator-token"})
     else:
@@ -69,8 +75,9 @@ def seeded(azurite):
     """A blob in each container, written with the account key (the test's own admin access)."""
     name = f"seed/{uuid.uuid4().hex}.txt"
     for container in ("demo", "other"):
-        ContainerClient.from_connection_string(azurite.connection_string, container,
-                                               connection_verify=str(azurite.ca)).upload_blob(name, b"seed")
+        ContainerClient.from_connection_string(
+            azurite.connection_string, container, connection_verify=str(azurite.ca)
+        ).upload_blob(name, b"seed")
     return name
 
 
@@ -138,13 +145,14 @@ def test_a_blob_sas_reads_its_blob_and_no_other(service, idp, azurite, seeded):
     assert cred["scope"]["resource"] == "blob"
     blob = BlobClient.from_blob_url(cred["credentials"]["sas_url"], connection_verify=str(azurite.ca))
     assert blob.download_blob().readall() == b"seed"
-    other = BlobClient.from_blob_url(cred["credentials"]["sas_url"].replace(seeded, sibling),
-                                     connection_verify=str(azurite.ca))
+    other = BlobClient.from_blob_url(
+        cred["credentials"]["sas_url"].replace(seeded, sibling), connection_verify=str(azurite.ca)
+    )
     assert refused(lambda: other.download_blob().readall()) == 403
 
 
 def test_an_expired_sas_is_refused(service_for, idp, azurite, seeded):
-    past = lambda: datetime.now(timezone.utc) - timedelta(hours=2)  # noqa: E731 - a clock two hours behind
+    past = lambda: datetime.now(UTC) - timedelta(hours=2)  # noqa: E731 - a clock two hours behind
     cred = vend(service_for(clock=past), idp, ["readers"], store="demo", access="read", ttl_seconds=600)
     assert refused(lambda: container(cred, azurite).download_blob(seeded).readall()) == 403
 
@@ -152,8 +160,8 @@ def test_an_expired_sas_is_refused(service_for, idp, azurite, seeded):
 def test_the_sas_is_https_only_and_back_dated_for_clock_skew(service, idp):
     cred = vend(service, idp, ["readers"], store="demo", access="read", ttl_seconds=600)
     q = parse_qs(cred["credentials"]["sas_token"])
-    start, expiry = (datetime.strptime(q[k][0], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) for k in ("st", "se"))
-    issued = datetime.strptime(cred["issued_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    start, expiry = (datetime.strptime(q[k][0], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) for k in ("st", "se"))
+    issued = datetime.strptime(cred["issued_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert q["spr"] == ["https"]
     assert issued - start == timedelta(minutes=5)
     assert expiry - issued == timedelta(seconds=600)
@@ -166,8 +174,13 @@ def test_the_ttl_is_clamped_to_the_store_maximum(service, idp):
 
 
 def test_a_prefix_on_a_flat_namespace_account_is_refused_with_a_pointer_to_signed_urls(service, idp):
-    resp = call(service, "POST", "/api/v1/credentials", token=token(idp, "alice", ["users"]),
-                body={"store": "demo", "path": "users/alice/", "access": "write"})
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/credentials",
+        token=token(idp, "alice", ["users"]),
+        body={"store": "demo", "path": "users/alice/", "access": "write"},
+    )
     assert resp.status == 400
     assert resp.json()["type"].endswith("/prefix-scope-unsupported") and "signed-urls" in resp.json()["detail"]
 
@@ -175,29 +188,53 @@ def test_a_prefix_on_a_flat_namespace_account_is_refused_with_a_pointer_to_signe
 def test_a_signed_put_url_uploads_its_object_only(service, idp, azurite):
     alice = token(idp, "alice", ["users"])
     obj = f"users/alice/{uuid.uuid4().hex}.csv"
-    resp = call(service, "POST", "/api/v1/signed-urls", token=alice,
-                body={"store": "demo", "object": obj, "method": "PUT", "content_type": "text/csv"})
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/signed-urls",
+        token=alice,
+        body={"store": "demo", "object": obj, "method": "PUT", "content_type": "text/csv"},
+    )
     assert resp.status == 200, resp.json()
     signed = resp.json()
     put = requests.put(signed["url"], data=b"a,b\n", headers=signed["headers"], verify=str(azurite.ca), timeout=10)
     assert put.status_code == 201
-    elsewhere = requests.put(signed["url"].replace(obj, "users/alice/other.csv"), data=b"x", headers=signed["headers"],
-                             verify=str(azurite.ca), timeout=10)
+    elsewhere = requests.put(
+        signed["url"].replace(obj, "users/alice/other.csv"),
+        data=b"x",
+        headers=signed["headers"],
+        verify=str(azurite.ca),
+        timeout=10,
+    )
     assert elsewhere.status_code == 403
 
 
 def test_a_signed_get_url_reads_and_cannot_write(service, idp, azurite, seeded):
-    resp = call(service, "POST", "/api/v1/signed-urls", token=token(idp, "alice", ["readers"]),
-                body={"store": "demo", "object": seeded, "method": "GET"})
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/signed-urls",
+        token=token(idp, "alice", ["readers"]),
+        body={"store": "demo", "object": seeded, "method": "GET"},
+    )
     url = resp.json()["url"]
     assert requests.get(url, verify=str(azurite.ca), timeout=10).content == b"seed"
-    assert requests.put(url, data=b"x", headers={"x-ms-blob-type": "BlockBlob"}, verify=str(azurite.ca),
-                        timeout=10).status_code == 403
+    assert (
+        requests.put(
+            url, data=b"x", headers={"x-ms-blob-type": "BlockBlob"}, verify=str(azurite.ca), timeout=10
+        ).status_code
+        == 403
+    )
 
 
 def test_a_signed_url_outside_the_callers_prefix_is_forbidden(service, idp):
-    resp = call(service, "POST", "/api/v1/signed-urls", token=token(idp, "alice", ["users"]),
-                body={"store": "demo", "object": "users/bob/x.csv", "method": "PUT"})
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/signed-urls",
+        token=token(idp, "alice", ["users"]),
+        body={"store": "demo", "object": "users/bob/x.csv", "method": "PUT"},
+    )
     assert resp.status == 403
 
 
@@ -224,22 +261,32 @@ def test_an_identical_request_reuses_the_cached_sas_and_another_caller_does_not(
     svc = build_service(raw, idp, secrets=SecretResolver({"AZURITE_CONNECTION_STRING": azurite.connection_string}))
     first = vend(svc, idp, ["readers"], store="demo", access="read", ttl_seconds=900)
     again = vend(svc, idp, ["readers"], store="demo", access="read", ttl_seconds=900)
-    call(svc, "POST", "/api/v1/credentials", token=token(idp, "bob", ["readers"]),
-         body={"store": "demo", "access": "read", "ttl_seconds": 900})
+    call(
+        svc,
+        "POST",
+        "/api/v1/credentials",
+        token=token(idp, "bob", ["readers"]),
+        body={"store": "demo", "access": "read", "ttl_seconds": 900},
+    )
     assert again == first
     assert (svc.credential_cache.hits, svc.credential_cache.misses) == (1, 2)
 
 
 def test_the_iceberg_format_carries_the_sas_and_its_expiry_inside_config(service, idp):
-    resp = call(service, "POST", "/api/v1/credentials", token=token(idp, "alice", ["readers"]),
-                body={"store": "demo", "access": "read", "format": "iceberg"})
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/credentials",
+        token=token(idp, "alice", ["readers"]),
+        body={"store": "demo", "access": "read", "format": "iceberg"},
+    )
     body = resp.json()
     [entry] = body["storage-credentials"]
     host = entry["prefix"].split("@", 1)[1].split("/", 1)[0]
     assert entry["prefix"].startswith("abfss://demo@")
     assert entry["config"][f"adls.sas-token.{host}"].count("sig=") == 1
     expires_ms = int(entry["config"][f"adls.sas-token-expires-at-ms.{host}"])
-    assert datetime.fromtimestamp(expires_ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") == body["expires_at"]
+    assert datetime.fromtimestamp(expires_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") == body["expires_at"]
 
 
 def test_storage_options_are_ready_for_adlfs(service, idp):
@@ -249,10 +296,18 @@ def test_storage_options_are_ready_for_adlfs(service, idp):
 
 
 def test_two_callers_with_identical_requests_in_one_second_get_distinct_credential_ids(service_for, idp):
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     same_second = service_for(clock=lambda: now)
-    ids = {call(same_second, "POST", "/api/v1/credentials", token=token(idp, sub, ["readers"]),
-                body={"store": "demo", "access": "read"}).json()["credential_id"] for sub in ("alice", "bob")}
+    ids = {
+        call(
+            same_second,
+            "POST",
+            "/api/v1/credentials",
+            token=token(idp, sub, ["readers"]),
+            body={"store": "demo", "access": "read"},
+        ).json()["credential_id"]
+        for sub in ("alice", "bob")
+    }
     assert len(ids) == 2
 
 

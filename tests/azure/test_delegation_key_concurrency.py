@@ -1,16 +1,17 @@
 """Renewing the user-delegation key never holds up a request the current key still covers."""
+
 from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from shared.config import parse_config
 from shared.azure.vendor import AzureBlobVendor
+from shared.config import parse_config
 from shared.kinds.contract import VendorContext
 from shared.secrets import SecretResolver
 
-NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
 class SlowService:
@@ -24,9 +25,19 @@ class SlowService:
 
 
 def vendor():
-    config = parse_config({"issuers": [{"issuer": "https://idp.example", "audiences": ["a"]}],
-                           "stores": {"s": {"kind": "azure-blob", "account_url": "https://a.blob.core.windows.net",
-                                            "container": "c", "auth": {"method": "managed-identity"}}}})
+    config = parse_config(
+        {
+            "issuers": [{"issuer": "https://idp.example", "audiences": ["a"]}],
+            "stores": {
+                "s": {
+                    "kind": "azure-blob",
+                    "account_url": "https://a.blob.core.windows.net",
+                    "container": "c",
+                    "auth": {"method": "managed-identity"},
+                }
+            },
+        }
+    )
     v = AzureBlobVendor(config.stores["s"], VendorContext(SecretResolver({}), local_mode=False, clock=lambda: NOW))
     v._service_client = SlowService()
     v._delegation_key, v._delegation_key_expiry = "current", NOW + timedelta(hours=2)

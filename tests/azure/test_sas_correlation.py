@@ -1,12 +1,13 @@
 """A user-delegation SAS carries its credential id as the signed correlation id (scid) that storage logs
 record. Azurite does not know scid, so the token is checked field by field and its signature recomputed
 independently of the SDK, from the REST reference's string-to-sign."""
+
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import pytest
@@ -27,17 +28,30 @@ class FixedDelegationKey:
 @pytest.fixture
 def service(idp, monkeypatch):
     monkeypatch.setattr(AzureBlobVendor, "_user_delegation_key", lambda self, needed_until: FixedDelegationKey())
-    raw = {"issuers": [issuer_block(idp)],
-           "stores": {"lake": {"kind": "azure-blob", "account_url": "https://lake.blob.core.windows.net",
-                               "container": "raw", "auth": {"method": "managed-identity"}}},
-           "grants": [{"match": {"groups": ["readers"]}, "stores": ["lake"], "access": "read"}],
-           "limits": {"credential_cache": {"enabled": False}}}
-    return build_service(raw, idp, clock=lambda: datetime(2026, 12, 1, 12, 0, 0, tzinfo=timezone.utc))
+    raw = {
+        "issuers": [issuer_block(idp)],
+        "stores": {
+            "lake": {
+                "kind": "azure-blob",
+                "account_url": "https://lake.blob.core.windows.net",
+                "container": "raw",
+                "auth": {"method": "managed-identity"},
+            }
+        },
+        "grants": [{"match": {"groups": ["readers"]}, "stores": ["lake"], "access": "read"}],
+        "limits": {"credential_cache": {"enabled": False}},
+    }
+    return build_service(raw, idp, clock=lambda: datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC))
 
 
 def vend(service, idp, sub):
-    resp = call(service, "POST", "/api/v1/credentials", token=token(idp, sub, ["readers"]),
-                body={"store": "lake", "access": "read"})
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/credentials",
+        token=token(idp, sub, ["readers"]),
+        body={"store": "lake", "access": "read"},
+    )
     assert resp.status == 200, resp.json()
     return resp.json()
 
@@ -56,10 +70,42 @@ def test_the_correlation_id_is_covered_by_the_signature(service, idp):
     # sip, spr, sv, sr, snapshot time, encryption scope, signed request headers, signed request query
     # parameters, rscc, rscd, rsce, rscl, rsct.
     assert q["sv"] >= "2026"
-    fields = [q["sp"], q["st"], q["se"], "/blob/lake/raw", q["skoid"], q["sktid"], q["skt"], q["ske"], q["sks"], q["skv"],
-              "", "", q["scid"], "", "", "", q["spr"], q["sv"], q["sr"], "", "", "", "", "", "", "", "", ""]
+    fields = [
+        q["sp"],
+        q["st"],
+        q["se"],
+        "/blob/lake/raw",
+        q["skoid"],
+        q["sktid"],
+        q["skt"],
+        q["ske"],
+        q["sks"],
+        q["skv"],
+        "",
+        "",
+        q["scid"],
+        "",
+        "",
+        "",
+        q["spr"],
+        q["sv"],
+        q["sr"],
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
     signature = hmac.new(base64.b64decode(KEY_VALUE), "\n".join(fields).encode(), hashlib.sha256).digest()
     assert q["sig"] == base64.b64encode(signature).decode()
     tampered = fields[:12] + ["sas-of-someone-else"] + fields[13:]
-    assert q["sig"] != base64.b64encode(hmac.new(base64.b64decode(KEY_VALUE), "\n".join(tampered).encode(),
-                                                 hashlib.sha256).digest()).decode()
+    assert (
+        q["sig"]
+        != base64.b64encode(
+            hmac.new(base64.b64decode(KEY_VALUE), "\n".join(tampered).encode(), hashlib.sha256).digest()
+        ).decode()
+    )

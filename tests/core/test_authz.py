@@ -1,4 +1,5 @@
 """Authorization is pure: principal x request -> grant with a clamped TTL, or 403."""
+
 import pytest
 
 from shared.authz import authorize, visible_grants
@@ -9,18 +10,43 @@ from shared.identity.principal import Principal
 CONFIG = {
     "issuers": [{"issuer": "https://idp.example/", "audiences": ["tvs"]}],
     "stores": {
-        "sales": {"kind": "azure-blob", "account_url": "https://acct.blob.core.windows.net", "container": "sales",
-                  "auth": {"method": "managed-identity"}, "ttl": {"default": 600, "max": 1800}},
-        "hr": {"kind": "azure-blob", "account_url": "https://acct.blob.core.windows.net", "container": "hr",
-               "auth": {"method": "managed-identity"}},
+        "sales": {
+            "kind": "azure-blob",
+            "account_url": "https://acct.blob.core.windows.net",
+            "container": "sales",
+            "auth": {"method": "managed-identity"},
+            "ttl": {"default": 600, "max": 1800},
+        },
+        "hr": {
+            "kind": "azure-blob",
+            "account_url": "https://acct.blob.core.windows.net",
+            "container": "hr",
+            "auth": {"method": "managed-identity"},
+        },
     },
     "grants": [
-        {"name": "team-a", "match": {"groups": ["team-a"]}, "stores": ["sales"], "prefix": "team-a/", "access": "write",
-         "max_ttl_seconds": 7200},
-        {"name": "own", "match": {"groups": ["staff"]}, "stores": ["*"], "prefix": "users/{sub}/", "access": "delete",
-         "max_ttl_seconds": 900},
-        {"name": "auditors", "match": {"roles": ["Auditor"], "issuers": ["https://idp.example/"]}, "stores": ["hr"],
-         "access": "read"},
+        {
+            "name": "team-a",
+            "match": {"groups": ["team-a"]},
+            "stores": ["sales"],
+            "prefix": "team-a/",
+            "access": "write",
+            "max_ttl_seconds": 7200,
+        },
+        {
+            "name": "own",
+            "match": {"groups": ["staff"]},
+            "stores": ["*"],
+            "prefix": "users/{sub}/",
+            "access": "delete",
+            "max_ttl_seconds": 900,
+        },
+        {
+            "name": "auditors",
+            "match": {"roles": ["Auditor"], "issuers": ["https://idp.example/"]},
+            "stores": ["hr"],
+            "access": "read",
+        },
     ],
 }
 
@@ -31,8 +57,13 @@ def config():
 
 
 def who(sub="alice", groups=(), roles=()):
-    return Principal(issuer_name="https://idp.example/", issuer="https://idp.example/", subject=sub,
-                     groups=tuple(groups), roles=tuple(roles))
+    return Principal(
+        issuer_name="https://idp.example/",
+        issuer="https://idp.example/",
+        subject=sub,
+        groups=tuple(groups),
+        roles=tuple(roles),
+    )
 
 
 def test_a_grant_covers_its_prefix_and_lower_access_levels(config):
@@ -90,11 +121,16 @@ def test_visible_grants_list_the_callers_prefixes_per_store(config):
 
 
 def test_visible_grants_keep_a_longer_lived_lower_level_beside_a_shorter_higher_one():
-    doc = dict(CONFIG, grants=[
-        {"match": {"groups": ["g"]}, "stores": ["hr"], "prefix": "p/", "access": "read", "max_ttl_seconds": 3600},
-        {"match": {"groups": ["g"]}, "stores": ["hr"], "prefix": "p/", "access": "write", "max_ttl_seconds": 900},
-        {"match": {"groups": ["g"]}, "stores": ["hr"], "prefix": "p/", "access": "list", "max_ttl_seconds": 600},
-    ])
+    doc = dict(
+        CONFIG,
+        grants=[
+            {"match": {"groups": ["g"]}, "stores": ["hr"], "prefix": "p/", "access": "read", "max_ttl_seconds": 3600},
+            {"match": {"groups": ["g"]}, "stores": ["hr"], "prefix": "p/", "access": "write", "max_ttl_seconds": 900},
+            {"match": {"groups": ["g"]}, "stores": ["hr"], "prefix": "p/", "access": "list", "max_ttl_seconds": 600},
+        ],
+    )
     [listing] = visible_grants(parse_config(doc), who(groups=["g"]))
-    assert listing["grants"] == [{"prefix": "p/", "access": "read", "max_ttl_seconds": 3600},
-                                 {"prefix": "p/", "access": "write", "max_ttl_seconds": 900}]
+    assert listing["grants"] == [
+        {"prefix": "p/", "access": "read", "max_ttl_seconds": 3600},
+        {"prefix": "p/", "access": "write", "max_ttl_seconds": 900},
+    ]

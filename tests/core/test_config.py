@@ -1,4 +1,5 @@
 """The configuration document is validated whole at start-up; errors name the offending key."""
+
 import copy
 import json
 from pathlib import Path
@@ -18,8 +19,9 @@ def broken(mutate):
     return doc
 
 
-@pytest.mark.parametrize("name,mode", [("config.azure.json", "deployed"), ("config.aws.json", "deployed"),
-                                       ("config.local.json", "local")])
+@pytest.mark.parametrize(
+    "name,mode", [("config.azure.json", "deployed"), ("config.aws.json", "deployed"), ("config.local.json", "local")]
+)
 def test_example_configurations_are_valid(name, mode):
     config = load_config(str(EXAMPLES / name), mode=mode)
     assert config.stores and config.issuers
@@ -34,7 +36,9 @@ CASES = {
     "stores.sales-raw.kind": lambda d: d["stores"]["sales-raw"].update(kind="ftp"),
     "stores.sales-raw.ttl.max": lambda d: d["stores"]["sales-raw"].update(ttl={"max": 10}),
     "stores.sales-raw.auth.method": lambda d: d["stores"]["sales-raw"]["auth"].update(method="password"),
-    "stores.sales-raw.account_url": lambda d: d["stores"]["sales-raw"].update(account_url="http://x.blob.core.windows.net"),
+    "stores.sales-raw.account_url": lambda d: d["stores"]["sales-raw"].update(
+        account_url="http://x.blob.core.windows.net"
+    ),
     "stores.sales-raw.colour": lambda d: d["stores"]["sales-raw"].update(colour="blue"),
     "stores.archive.auth.account_key": lambda d: d["stores"]["archive"]["auth"].update(account_key="c2VjcmV0"),
     "stores.Bad_Id": lambda d: d["stores"].update(Bad_Id=d["stores"]["archive"]),
@@ -96,8 +100,13 @@ def test_the_cli_check_refuses_to_start_on_an_invalid_document(tmp_path):
 
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(broken(CASES["grants[0].access"])))
-    proc = subprocess.run([sys.executable, "-m", "shared.check_config", str(bad)], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[2], env={"PATH": "/usr/bin:/bin", "TVS_MODE": "deployed"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "shared.check_config", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={"PATH": "/usr/bin:/bin", "TVS_MODE": "deployed"},
+    )
     assert proc.returncode == 2
     assert "grants[0].access" in proc.stderr
 
@@ -124,12 +133,14 @@ def test_any_tenant_is_refused_unless_every_grant_for_the_issuer_matches_on_tena
     def any_tenant(d):
         d["issuers"][0].pop("tenants")
         d["issuers"][0]["any_tenant"] = True
+
     assert refused_key(broken(any_tenant)) == "grants[0].match.tenants"
 
     def pinned(d):
         any_tenant(d)
         for grant in d["grants"]:
             grant["match"]["tenants"] = ["11111111-2222-3333-4444-555555555555"]
+
     assert parse_config(broken(pinned)).issuers[0].any_tenant
 
 
@@ -147,6 +158,7 @@ def test_a_discovery_url_over_plain_http_is_refused_in_deployed_mode():
     def plain_http(d):
         d["issuers"][0].pop("jwks_uri")
         d["issuers"][0]["discovery_url"] = "http://idp.example/.well-known/openid-configuration"
+
     assert refused_key(broken(plain_http)) == "issuers[0].discovery_url"
 
 
@@ -174,7 +186,9 @@ def test_admin_groups_name_configured_issuers():
 
 
 def test_an_issuer_containing_the_principal_key_separator_is_refused():
-    assert refused_key(broken(lambda d: d["issuers"][0].update(issuer="https://idp.example/a|b"))) == "issuers[0].issuer"
+    assert (
+        refused_key(broken(lambda d: d["issuers"][0].update(issuer="https://idp.example/a|b"))) == "issuers[0].issuer"
+    )
 
 
 def test_a_tenant_template_issuer_without_a_jwks_uri_is_refused():

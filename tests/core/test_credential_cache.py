@@ -1,16 +1,16 @@
 """Issued credentials are reused until min(half their life, a maximum), never near expiry, and
 concurrent identical requests coalesce into one upstream call."""
+
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-
+from datetime import UTC, datetime, timedelta
 
 from shared.cache import CredentialCache
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -20,8 +20,14 @@ class Cred:
 
 
 def make(now, max_entries=10, max_reuse=600, buffer=120):
-    return CredentialCache(max_entries, timedelta(seconds=max_reuse), timedelta(seconds=buffer), clock=lambda: now[0],
-                           issued_at=lambda c: c.issued_at, expires_at=lambda c: c.expires_at)
+    return CredentialCache(
+        max_entries,
+        timedelta(seconds=max_reuse),
+        timedelta(seconds=buffer),
+        clock=lambda: now[0],
+        issued_at=lambda c: c.issued_at,
+        expires_at=lambda c: c.expires_at,
+    )
 
 
 def minting(now, life=3600, calls=None):
@@ -29,6 +35,7 @@ def minting(now, life=3600, calls=None):
         if calls is not None:
             calls.append(1)
         return Cred(now[0], now[0] + timedelta(seconds=life))
+
     return mint
 
 

@@ -1,4 +1,5 @@
 """Path rules: literal paths only, refused before anything else happens."""
+
 import pytest
 
 from shared.paths import fill_prefix, validate_object, validate_path, validate_prefix_template

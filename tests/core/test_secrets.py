@@ -1,4 +1,5 @@
 """Secret references that cannot be resolved are a 503 naming the reference, never a 500 or the secret."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,12 +8,15 @@ from shared.errors import Problem
 from shared.secrets import SecretResolver
 
 
-@pytest.mark.parametrize("ref, environ", [
-    ({"file": "does/not/exist/secret.txt"}, {}),
-    ({"env": "S", "json_key": "missing"}, {"S": '{"other": "hunter2"}'}),
-    ({"env": "S", "json_key": "k"}, {"S": "hunter2-not-json"}),
-    ({"env": "S", "json_key": "k"}, {"S": '["hunter2"]'}),
-])
+@pytest.mark.parametrize(
+    "ref, environ",
+    [
+        ({"file": "does/not/exist/secret.txt"}, {}),
+        ({"env": "S", "json_key": "missing"}, {"S": '{"other": "hunter2"}'}),
+        ({"env": "S", "json_key": "k"}, {"S": "hunter2-not-json"}),
+        ({"env": "S", "json_key": "k"}, {"S": '["hunter2"]'}),
+    ],
+)
 def test_an_unresolvable_secret_reference_is_a_503_without_the_secret(ref, environ):
     with pytest.raises(Problem) as err:
         SecretResolver(environ).resolve(ref)

@@ -1,4 +1,5 @@
 """Reading ``template.yaml`` with its CloudFormation short tags (``!Ref X`` -> ``{"Ref": "X"}``)."""
+
 from __future__ import annotations
 
 from pathlib import Path

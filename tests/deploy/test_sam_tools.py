@@ -3,6 +3,7 @@
 The SAM CLI and cfn-lint live in their own virtual environment (``scripts/setup-sam``, run here
 if it has not been: it is idempotent).
 """
+
 from __future__ import annotations
 
 import os
@@ -26,38 +27,77 @@ def sam_venv():
 @pytest.fixture(scope="session")
 def lambda_build(sam_venv, tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("sam") / "build"
-    result = subprocess.run([str(sam_venv / "sam"), "build", "--build-in-source", "--build-dir", str(build_dir)],
-                            cwd=REPO, env=SAM_ENV, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [str(sam_venv / "sam"), "build", "--build-in-source", "--build-dir", str(build_dir)],
+        cwd=REPO,
+        env=SAM_ENV,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return build_dir
 
 
 def test_sam_validate_with_lint_accepts_the_template(sam_venv):
-    result = subprocess.run([str(sam_venv / "sam"), "validate", "--lint", "--region", "eu-west-3"],
-                            cwd=REPO, env=SAM_ENV, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(sam_venv / "sam"), "validate", "--lint", "--region", "eu-west-3"],
+        cwd=REPO,
+        env=SAM_ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
 def test_cfn_lint_finds_nothing(sam_venv):
-    result = subprocess.run([str(sam_venv / "cfn-lint"), "template.yaml"], cwd=REPO, env=SAM_ENV,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(sam_venv / "cfn-lint"), "template.yaml"],
+        cwd=REPO,
+        env=SAM_ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_sam_build_packages_the_adapter_the_core_and_their_libraries(lambda_build, function):
     root = lambda_build / function
-    for path in ("lambda/api.py", "lambda/sweep.py", "lambda/observability.py", "shared/api/adapter.py",
-                 "jwt/__init__.py", "aws_lambda_powertools/__init__.py", "cryptography/__init__.py"):
+    for path in (
+        "lambda/api.py",
+        "lambda/sweep.py",
+        "lambda/observability.py",
+        "shared/api/adapter.py",
+        "jwt/__init__.py",
+        "aws_lambda_powertools/__init__.py",
+        "cryptography/__init__.py",
+    ):
         assert (root / path).is_file(), path
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_sam_build_leaves_out_the_azure_app_the_local_service_and_the_tests(lambda_build, function):
     root = lambda_build / function
-    present = sorted(p for p in ("function_app.py", "host.json", "localdev", "tests", "template.yaml", "Makefile",
-                                 ".venv", "docs", "azure/functions", "boto3") if (root / p).exists())
+    present = sorted(
+        p
+        for p in (
+            "function_app.py",
+            "host.json",
+            "localdev",
+            "tests",
+            "template.yaml",
+            "Makefile",
+            ".venv",
+            "docs",
+            "azure/functions",
+            "boto3",
+        )
+        if (root / p).exists()
+    )
     assert present == []
 
 

@@ -1,5 +1,6 @@
 """template.yaml says what the code needs: handlers that exist, the ledger table the ledger code
 uses, the routes of the core, least-privilege roles, the schedule, the configuration."""
+
 from __future__ import annotations
 
 import importlib
@@ -55,14 +56,21 @@ def test_every_function_handler_names_a_callable_of_the_repository(template):
 
 def test_the_ledger_table_keys_match_the_ledger_code(template):
     props = _table(template)["Properties"]
-    assert _by_name(props["AttributeDefinitions"], "AttributeName") == _by_name(TABLE_SCHEMA["AttributeDefinitions"], "AttributeName")
+    assert _by_name(props["AttributeDefinitions"], "AttributeName") == _by_name(
+        TABLE_SCHEMA["AttributeDefinitions"], "AttributeName"
+    )
     assert props["KeySchema"] == TABLE_SCHEMA["KeySchema"]
-    assert _by_name(props["GlobalSecondaryIndexes"], "IndexName") == _by_name(TABLE_SCHEMA["GlobalSecondaryIndexes"], "IndexName")
+    assert _by_name(props["GlobalSecondaryIndexes"], "IndexName") == _by_name(
+        TABLE_SCHEMA["GlobalSecondaryIndexes"], "IndexName"
+    )
     assert props["BillingMode"] == TABLE_SCHEMA["BillingMode"]
 
 
 def test_the_ledger_ttl_attribute_matches_the_ledger_code(template):
-    assert _table(template)["Properties"]["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert _table(template)["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
 
 
 def test_the_ledger_table_is_recoverable_encrypted_and_kept_when_the_stack_goes(template):
@@ -77,11 +85,18 @@ def test_dynamodb_creates_the_ledger_table_as_the_template_declares_it(template,
     import boto3
 
     props = _table(template)["Properties"]
-    client = boto3.client("dynamodb", endpoint_url=moto_server.url, region_name="eu-west-3",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=moto_server.url,
+        region_name="eu-west-3",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     name = f"ledger-{uuid.uuid4().hex[:8]}"
-    client.create_table(TableName=name, **{k: props[k] for k in ("AttributeDefinitions", "KeySchema",
-                                                                 "GlobalSecondaryIndexes", "BillingMode")})
+    client.create_table(
+        TableName=name,
+        **{k: props[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")},
+    )
     client.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
     described = client.describe_table(TableName=name)["Table"]
     assert sorted(i["IndexName"] for i in described["GlobalSecondaryIndexes"]) == ["by_due", "by_user"]
@@ -100,8 +115,11 @@ def test_the_configuration_reaches_the_functions_in_deployed_mode(template):
 
 def _http_routes(template: dict) -> set[tuple[str, str]]:
     events = template["Resources"]["ApiFunction"]["Properties"]["Events"].values()
-    return {(e["Properties"].get("Method", "ANY").upper(), e["Properties"].get("Path", "$default"))
-            for e in events if e["Type"] == "HttpApi"}
+    return {
+        (e["Properties"].get("Method", "ANY").upper(), e["Properties"].get("Path", "$default"))
+        for e in events
+        if e["Type"] == "HttpApi"
+    }
 
 
 def test_every_route_of_the_core_is_a_route_of_the_http_api(template):
@@ -113,9 +131,12 @@ def test_every_other_request_reaches_the_core_through_the_default_route(template
 
 
 def test_the_api_function_may_assume_only_the_configured_roles(template):
-    sts = [s for s in _statements(template["Resources"]["ApiFunction"]) if any(a.startswith("sts:") for a in s["Action"])]
+    sts = [
+        s for s in _statements(template["Resources"]["ApiFunction"]) if any(a.startswith("sts:") for a in s["Action"])
+    ]
     assert [(sorted(s["Action"]), s["Resource"]) for s in sts] == [
-        (["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"], {"Ref": "AssumableRoleArns"})]
+        (["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"], {"Ref": "AssumableRoleArns"})
+    ]
 
 
 def test_the_sweep_function_may_assume_no_role(template):
@@ -125,27 +146,39 @@ def test_the_sweep_function_may_assume_no_role(template):
 
 def test_secrets_and_parameters_are_readable_only_at_the_configured_arns(template):
     for function in _functions(template).values():
-        reads = {a: s["Resource"] for s in _statements(function) for a in _as_list(s["Action"])
-                 if a in ("secretsmanager:GetSecretValue", "ssm:GetParameter")}
-        assert reads == {"secretsmanager:GetSecretValue": {"Ref": "SecretArns"}, "ssm:GetParameter": {"Ref": "ParameterArns"}}
+        reads = {
+            a: s["Resource"]
+            for s in _statements(function)
+            for a in _as_list(s["Action"])
+            if a in ("secretsmanager:GetSecretValue", "ssm:GetParameter")
+        }
+        assert reads == {
+            "secretsmanager:GetSecretValue": {"Ref": "SecretArns"},
+            "ssm:GetParameter": {"Ref": "ParameterArns"},
+        }
 
 
 def test_no_inline_statement_grants_a_wildcard(template):
     for name, function in _functions(template).items():
         for statement in _statements(function):
-            assert "*" not in _as_list(statement["Resource"]) and not any("*" in a for a in _as_list(statement["Action"])), name
+            assert "*" not in _as_list(statement["Resource"]) and not any(
+                "*" in a for a in _as_list(statement["Action"])
+            ), name
 
 
 def test_dynamodb_access_is_the_ledger_table_only(template):
     table = {"Fn::GetAtt": ["LedgerTable", "Arn"]}
-    indexes = [{"Fn::Sub": f"${{LedgerTable.Arn}}/index/{index['IndexName']}"}
-               for index in TABLE_SCHEMA["GlobalSecondaryIndexes"]]
+    indexes = [
+        {"Fn::Sub": f"${{LedgerTable.Arn}}/index/{index['IndexName']}"}
+        for index in TABLE_SCHEMA["GlobalSecondaryIndexes"]
+    ]
     for name, function in _functions(template).items():
         assert not [p for p in function["Properties"]["Policies"] if "DynamoDBCrudPolicy" in p], name
         ledger = [s for s in _statements(function) if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
         # What the ledger code calls: GetItem (get), PutItem (create, conditional replace), Query (the indexes).
         assert [(sorted(s["Action"]), s["Resource"]) for s in ledger] == [
-            (["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"], [table, *indexes])], name
+            (["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"], [table, *indexes])
+        ], name
 
 
 def test_the_sweep_runs_every_five_minutes_with_retries_and_a_dead_letter_queue(template):
@@ -174,13 +207,17 @@ def test_the_sweep_takes_records_for_most_of_its_run_with_the_default_vms_timeou
 
 def test_the_outputs_give_the_api_url(template):
     assert template["Outputs"]["ApiUrl"]["Value"] == {
-        "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/v1"}
+        "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/v1"
+    }
 
 
 def test_the_lambda_package_pins_the_versions_the_service_is_tested_with():
     def pins(path):
-        return {line.split("#")[0].strip() for line in (REPO / path).read_text().splitlines()
-                if line.split("#")[0].strip() and not line.startswith("-r")}
+        return {
+            line.split("#")[0].strip()
+            for line in (REPO / path).read_text().splitlines()
+            if line.split("#")[0].strip() and not line.startswith("-r")
+        }
 
     lambda_pins = pins("lambda/requirements.txt")
     assert lambda_pins <= pins("requirements.txt")

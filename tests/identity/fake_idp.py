@@ -1,4 +1,5 @@
 """A tiny RSA identity provider for token tests: a JWKS, and tokens with any header and claims."""
+
 from __future__ import annotations
 
 import base64
@@ -50,11 +51,14 @@ class RsaIdp:
         return {k: v for k, v in body.items() if v is not None}
 
     def token(self, headers: dict | None = None, key=None, **claims) -> str:
-        return jwt.encode(self.claims(**claims), key or self.key, algorithm="RS256",
-                          headers={"kid": self.kid, **(headers or {})})
+        return jwt.encode(
+            self.claims(**claims), key or self.key, algorithm="RS256", headers={"kid": self.kid, **(headers or {})}
+        )
 
     def public_pem(self) -> bytes:
-        return self.key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     def hmac_with_public_key(self, **claims) -> str:
         """The classic confusion attack: HS256 keyed with the issuer's public key."""

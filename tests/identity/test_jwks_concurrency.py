@@ -1,4 +1,5 @@
 """A key refresh never holds up requests that can be verified with the keys at hand."""
+
 from __future__ import annotations
 
 import threading
@@ -10,9 +11,19 @@ from tests.identity.fake_idp import RsaIdp
 
 
 def cache_for(idp, fetch, now):
-    config = parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"], "jwks_uri": idp.issuer + "/keys"}],
-                           "stores": {"s": {"kind": "azure-blob", "account_url": "https://a.blob.core.windows.net",
-                                            "container": "c", "auth": {"method": "managed-identity"}}}})
+    config = parse_config(
+        {
+            "issuers": [{"issuer": idp.issuer, "audiences": ["tvs"], "jwks_uri": idp.issuer + "/keys"}],
+            "stores": {
+                "s": {
+                    "kind": "azure-blob",
+                    "account_url": "https://a.blob.core.windows.net",
+                    "container": "c",
+                    "auth": {"method": "managed-identity"},
+                }
+            },
+        }
+    )
     return JwksCache(config.issuers[0], fetch=fetch, clock=lambda: now[0])
 
 

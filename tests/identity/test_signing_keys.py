@@ -1,4 +1,5 @@
 """Which keys of an issuer's JWKS may verify a token: strong, labelled for signatures, not ROCA-weak."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,13 @@ from shared.identity.tokens import TokenValidator
 from tests.identity.fake_idp import RsaIdp
 
 ISSUER = "https://idp.example/realms/data"
-STORE = {"kind": "azure-blob", "account_url": "https://a.blob.core.windows.net", "container": "c",
-         "auth": {"method": "managed-identity"}}
-SMALL_PRIMES = [p for p in range(3, 168) if all(p % d for d in range(2, int(p ** 0.5) + 1))]
+STORE = {
+    "kind": "azure-blob",
+    "account_url": "https://a.blob.core.windows.net",
+    "container": "c",
+    "auth": {"method": "managed-identity"},
+}
+SMALL_PRIMES = [p for p in range(3, 168) if all(p % d for d in range(2, int(p**0.5) + 1))]
 
 
 def probably_prime(n: int, rounds: int = 32) -> bool:
@@ -53,7 +58,7 @@ def roca_structured_prime(bits: int, rng: random.Random) -> int:
         m *= p
     lo, hi = math.isqrt(1 << (2 * bits - 1)) + 1, 1 << bits
     while True:
-        candidate = rng.randrange(lo // m + 1, hi // m) * m + pow(65537, rng.randrange(1, 2 ** 20), m)
+        candidate = rng.randrange(lo // m + 1, hi // m) * m + pow(65537, rng.randrange(1, 2**20), m)
         if candidate < hi and probably_prime(candidate):
             return candidate
 
@@ -90,8 +95,9 @@ class TwoKeyIdp(RsaIdp):
 
 
 def validator(idp) -> TokenValidator:
-    return TokenValidator(parse_config({"issuers": [{"issuer": ISSUER, "audiences": ["tvs"]}], "stores": {"s": STORE}}),
-                          fetch=idp.fetch)
+    return TokenValidator(
+        parse_config({"issuers": [{"issuer": ISSUER, "audiences": ["tvs"]}], "stores": {"s": STORE}}), fetch=idp.fetch
+    )
 
 
 def refused_401(idp) -> None:
@@ -128,6 +134,7 @@ def test_a_roca_vulnerable_key_is_never_used(roca_key):
 def test_the_roca_check_flags_the_structured_modulus_and_not_ordinary_ones(roca_key):
     assert roca_key.key_size == 2048
     assert is_roca_weak(roca_key.public_key().public_numbers().n)
-    ordinary = [rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_numbers().n
-                for _ in range(5)]
+    ordinary = [
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_numbers().n for _ in range(5)
+    ]
     assert not any(is_roca_weak(n) for n in ordinary)

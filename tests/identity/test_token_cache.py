@@ -1,4 +1,5 @@
 """A verified token is remembered briefly: one signature check for a burst of requests with it."""
+
 from __future__ import annotations
 
 import time
@@ -12,13 +13,22 @@ from shared.identity.token_cache import VerifiedTokenCache
 from shared.identity.tokens import TokenValidator
 from tests.identity.fake_idp import RsaIdp
 
-STORE = {"kind": "azure-blob", "account_url": "https://a.blob.core.windows.net", "container": "c",
-         "auth": {"method": "managed-identity"}}
+STORE = {
+    "kind": "azure-blob",
+    "account_url": "https://a.blob.core.windows.net",
+    "container": "c",
+    "auth": {"method": "managed-identity"},
+}
 
 
 def validator(idp, clock=None, **cache):
-    config = parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"], "jwks_uri": idp.issuer + "/keys"}],
-                           "stores": {"s": STORE}, "limits": {"token_cache": cache}})
+    config = parse_config(
+        {
+            "issuers": [{"issuer": idp.issuer, "audiences": ["tvs"], "jwks_uri": idp.issuer + "/keys"}],
+            "stores": {"s": STORE},
+            "limits": {"token_cache": cache},
+        }
+    )
     v = TokenValidator(config, fetch=idp.fetch, **({"clock": clock} if clock else {}))
     v.checks = 0
     original = v._decode

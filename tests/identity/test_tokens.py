@@ -1,4 +1,5 @@
 """Bearer-token validation: every hostile token is a 401 and nothing else happens."""
+
 import base64
 import json
 import time
@@ -9,12 +10,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from shared.config import parse_config
 from shared.errors import Problem
 from shared.identity.tokens import TokenValidator
-
 from tests.identity.fake_idp import RsaIdp, b64
 
 ISSUER = "https://idp.example/realms/data"
-STORE = {"kind": "azure-blob", "account_url": "https://a.blob.core.windows.net", "container": "c",
-         "auth": {"method": "managed-identity"}}
+STORE = {
+    "kind": "azure-blob",
+    "account_url": "https://a.blob.core.windows.net",
+    "container": "c",
+    "auth": {"method": "managed-identity"},
+}
 
 
 def validator_for(idp: RsaIdp, **issuer_over) -> TokenValidator:
@@ -42,8 +46,12 @@ def refused(validator, token) -> Problem:
 
 def test_a_valid_token_gives_the_principal(idp, validator):
     principal = validator.validate(idp.token(groups=["g1"], roles=["r1"], scope="read write"))
-    assert (principal.subject, principal.groups, principal.roles, principal.scopes) == ("alice", ("g1",), ("r1",),
-                                                                                        ("read", "write"))
+    assert (principal.subject, principal.groups, principal.roles, principal.scopes) == (
+        "alice",
+        ("g1",),
+        ("r1",),
+        ("read", "write"),
+    )
 
 
 def test_alg_none_is_refused(idp, validator):
@@ -124,8 +132,11 @@ def test_garbage_is_refused(validator, garbage):
 
 def test_idp_down_with_warm_cache_keeps_working(idp):
     now = [1000.0]
-    v = TokenValidator(parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"]}], "stores": {"s": STORE}}),
-                       fetch=idp.fetch, clock=lambda: now[0])
+    v = TokenValidator(
+        parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"]}], "stores": {"s": STORE}}),
+        fetch=idp.fetch,
+        clock=lambda: now[0],
+    )
     v.validate(idp.token())
     idp.up = False
     now[0] += 7200  # past the periodic refresh: the refetch fails, the cached keys still verify
@@ -140,8 +151,9 @@ def test_idp_down_with_cold_cache_answers_503_with_retry_after(idp, validator):
 
 def test_last_known_good_keys_expire_after_the_stale_limit(idp):
     now = [1000.0]
-    config = parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"], "max_stale_seconds": 7200}],
-                           "stores": {"s": STORE}})
+    config = parse_config(
+        {"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"], "max_stale_seconds": 7200}], "stores": {"s": STORE}}
+    )
     v = TokenValidator(config, fetch=idp.fetch, clock=lambda: now[0])
     v.validate(idp.token())
     idp.up = False
@@ -151,8 +163,11 @@ def test_last_known_good_keys_expire_after_the_stale_limit(idp):
 
 def test_an_unknown_kid_refetches_at_most_once_per_cooldown(idp):
     now = [1000.0]
-    v = TokenValidator(parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"]}], "stores": {"s": STORE}}),
-                       fetch=idp.fetch, clock=lambda: now[0])
+    v = TokenValidator(
+        parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"]}], "stores": {"s": STORE}}),
+        fetch=idp.fetch,
+        clock=lambda: now[0],
+    )
     v.validate(idp.token())
     loaded = idp.fetches
     now[0] += 61  # past the cool-down of the first load
@@ -163,8 +178,11 @@ def test_an_unknown_kid_refetches_at_most_once_per_cooldown(idp):
 
 def test_a_rotated_key_is_picked_up_through_the_unknown_kid_refetch(idp):
     now = [1000.0]
-    v = TokenValidator(parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"]}], "stores": {"s": STORE}}),
-                       fetch=idp.fetch, clock=lambda: now[0])
+    v = TokenValidator(
+        parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"]}], "stores": {"s": STORE}}),
+        fetch=idp.fetch,
+        clock=lambda: now[0],
+    )
     v.validate(idp.token())
     idp.rotate("k2")
     now[0] += 61
@@ -177,6 +195,7 @@ def test_keys_are_found_through_oidc_discovery(idp):
 
 
 # -- issuer families ---------------------------------------------------------------------------
+
 
 def test_cognito_access_tokens_use_client_id_and_cognito_groups():
     idp = RsaIdp("https://cognito-idp.eu-west-3.amazonaws.com/eu-west-3_X")
@@ -201,10 +220,18 @@ def test_entra_multi_tenant_accepts_allowed_tenants_only():
     template = "https://login.microsoftonline.com/{tenantid}/v2.0"
     good, bad = "11111111-1111-1111-1111-111111111111", "99999999-9999-9999-9999-999999999999"
     idp = RsaIdp("https://login.microsoftonline.com/common/v2.0")
-    v = validator_for(idp, issuer=template, claims_profile="entra", tenants=[good],
-                      jwks_uri="https://login.microsoftonline.com/common/discovery/v2.0/keys")
-    p = v.validate(idp.token(iss=f"https://login.microsoftonline.com/{good}/v2.0", tid=good, oid="o-1",
-                             groups=["g"], scp="Vend.All"))
+    v = validator_for(
+        idp,
+        issuer=template,
+        claims_profile="entra",
+        tenants=[good],
+        jwks_uri="https://login.microsoftonline.com/common/discovery/v2.0/keys",
+    )
+    p = v.validate(
+        idp.token(
+            iss=f"https://login.microsoftonline.com/{good}/v2.0", tid=good, oid="o-1", groups=["g"], scp="Vend.All"
+        )
+    )
     assert (p.tenant_id, p.object_id, p.scopes) == (good, "o-1", ("Vend.All",))
     assert refused(v, idp.token(iss=f"https://login.microsoftonline.com/{bad}/v2.0", tid=bad)).status == 401
 
@@ -213,8 +240,13 @@ def test_entra_tenant_in_issuer_must_match_the_tid_claim():
     template = "https://login.microsoftonline.com/{tenantid}/v2.0"
     good, other = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
     idp = RsaIdp("https://login.microsoftonline.com/common/v2.0")
-    v = validator_for(idp, issuer=template, claims_profile="entra", tenants=[good, other],
-                      jwks_uri="https://login.microsoftonline.com/common/discovery/v2.0/keys")
+    v = validator_for(
+        idp,
+        issuer=template,
+        claims_profile="entra",
+        tenants=[good, other],
+        jwks_uri="https://login.microsoftonline.com/common/discovery/v2.0/keys",
+    )
     assert refused(v, idp.token(iss=f"https://login.microsoftonline.com/{good}/v2.0", tid=other)).status == 401
 
 
@@ -263,11 +295,22 @@ def test_with_any_tenant_a_token_of_a_tenant_no_grant_names_is_granted_nothing()
     from shared.authz import authorize, visible_grants
 
     idp = RsaIdp("https://login.microsoftonline.com/common/v2.0")
-    config = parse_config({
-        "issuers": [{"name": "entra", "issuer": ENTRA_TEMPLATE, "any_tenant": True, "audiences": ["tvs"],
-                     "jwks_uri": ENTRA_KEYS, "claims_profile": "entra"}],
-        "stores": {"s": STORE},
-        "grants": [{"match": {"roles": ["Vend.Read"], "tenants": [TENANT_A]}, "stores": ["s"], "access": "read"}]})
+    config = parse_config(
+        {
+            "issuers": [
+                {
+                    "name": "entra",
+                    "issuer": ENTRA_TEMPLATE,
+                    "any_tenant": True,
+                    "audiences": ["tvs"],
+                    "jwks_uri": ENTRA_KEYS,
+                    "claims_profile": "entra",
+                }
+            ],
+            "stores": {"s": STORE},
+            "grants": [{"match": {"roles": ["Vend.Read"], "tenants": [TENANT_A]}, "stores": ["s"], "access": "read"}],
+        }
+    )
     v = TokenValidator(config, fetch=idp.fetch)
     stranger = v.validate(entra_token(idp, TENANT_B, roles=["Vend.Read"]))
     assert stranger.tenant_id == TENANT_B and visible_grants(config, stranger) == []
@@ -281,12 +324,18 @@ def test_with_any_tenant_a_token_of_a_tenant_no_grant_names_is_granted_nothing()
 @pytest.mark.parametrize("tid", ["a|b", "../x", "", "x" * 100, "11111111-1111-1111-1111-11111111111\u0661"])
 def test_a_tenant_id_that_is_not_one_plain_identifier_is_refused(tid):
     idp = RsaIdp("https://login.microsoftonline.com/common/v2.0")
-    v = validator_for(idp, issuer=ENTRA_TEMPLATE, claims_profile="entra", tenants=[TENANT_A, tid] if tid else [TENANT_A],
-                      jwks_uri=ENTRA_KEYS)
+    v = validator_for(
+        idp,
+        issuer=ENTRA_TEMPLATE,
+        claims_profile="entra",
+        tenants=[TENANT_A, tid] if tid else [TENANT_A],
+        jwks_uri=ENTRA_KEYS,
+    )
     assert refused(v, idp.token(iss=f"https://login.microsoftonline.com/{tid}/v2.0", tid=tid)).status == 401
 
 
 # -- where keys are fetched from -----------------------------------------------------------------
+
 
 def test_a_jwks_uri_from_discovery_over_plain_http_is_never_fetched_in_deployed_mode(idp):
     def fetch(url, timeout):
@@ -303,8 +352,9 @@ def test_a_jwks_uri_from_discovery_over_plain_http_is_never_fetched_in_deployed_
 
 
 def test_a_jwks_uri_from_discovery_over_plain_http_is_fetched_in_local_mode(idp):
-    local = parse_config({"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"]}], "stores": {"s": STORE}},
-                         mode="local")
+    local = parse_config(
+        {"issuers": [{"issuer": idp.issuer, "audiences": ["tvs"]}], "stores": {"s": STORE}}, mode="local"
+    )
     served = []
 
     def fetch(url, timeout):
@@ -318,6 +368,7 @@ def test_a_jwks_uri_from_discovery_over_plain_http_is_fetched_in_local_mode(idp)
 
 
 # -- claim shapes ----------------------------------------------------------------------------------
+
 
 def test_a_groups_claim_sent_as_one_string_is_one_group_not_split_on_spaces(idp, validator):
     principal = validator.validate(idp.token(groups="not admins"))

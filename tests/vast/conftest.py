@@ -1,4 +1,5 @@
 """Fixtures of the VAST tests: a VMS simulator, and a fresh ledger on each of the three backends."""
+
 from __future__ import annotations
 
 import uuid
@@ -18,8 +19,9 @@ SIM_PASSWORD = "test-vms-password"
 def vms(certs):
     """A VMS simulator over https (the local test CA), hanging creates cut short after 3 s."""
     ca, cert, key = certs
-    sim = VmsSimulator(password=SIM_PASSWORD, api_token=SIM_TOKEN, certfile=str(cert), keyfile=str(key),
-                       hang_seconds=3, seed=11)
+    sim = VmsSimulator(
+        password=SIM_PASSWORD, api_token=SIM_TOKEN, certfile=str(cert), keyfile=str(key), hang_seconds=3, seed=11
+    )
     sim.start()
     yield sim
     sim.stop()
@@ -35,8 +37,11 @@ def sim(vms):
 
 @pytest.fixture
 def aws_env(monkeypatch):
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": "eu-west-3"}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-3",
+    }.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("TVS_LEDGER_TABLE", raising=False)
 
@@ -60,8 +65,13 @@ def ledger_options(backend: str, request, tmp_path) -> tuple[dict, dict]:
 
     name = f"vastkeys{uuid.uuid4().hex[:8]}"
     AzureTableLedger(name, connection_string=azurite.connection_string, ca_bundle=str(azurite.ca)).ensure_table()
-    options = {"backend": "azure-table", "table": name, "auth": "connection-string",
-               "connection_string": {"env": "LEDGER_CONN"}, "ca_bundle": str(azurite.ca)}
+    options = {
+        "backend": "azure-table",
+        "table": name,
+        "auth": "connection-string",
+        "connection_string": {"env": "LEDGER_CONN"},
+        "ca_bundle": str(azurite.ca),
+    }
     return options, {"LEDGER_CONN": azurite.connection_string}
 
 

@@ -1,4 +1,5 @@
 """The embedded default's demo-vast store: valid, ledgered in SQLite under the state directory, and working."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -18,16 +19,26 @@ def demo_service(idp, vms, certs, tmp_path):
 
 def test_demo_users_get_a_key_for_their_mapped_simulator_user(idp, sim, certs, tmp_path):
     service = demo_service(idp, sim, certs, tmp_path)
-    resp = call(service, "POST", "/api/v1/credentials", token=token(idp, "bob", ["demo-users"]),
-                body={"store": "demo-vast", "access": "read"})
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/credentials",
+        token=token(idp, "bob", ["demo-users"]),
+        body={"store": "demo-vast", "access": "read"},
+    )
     assert resp.status == 200
     assert [k["access_key"] for k in sim.keys_of_local_user(1002)] == [resp.json()["credentials"]["access_key_id"]]
 
 
 def test_a_demo_token_with_a_uid_claim_maps_to_a_directory_user(idp, sim, certs, tmp_path):
     service = demo_service(idp, sim, certs, tmp_path)
-    resp = call(service, "POST", "/api/v1/credentials", token=token(idp, "dave@corp", ["demo-users"], uid=50002),
-                body={"store": "demo-vast", "access": "read"})
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/credentials",
+        token=token(idp, "dave@corp", ["demo-users"], uid=50002),
+        body={"store": "demo-vast", "access": "read"},
+    )
     assert resp.status == 200 and len(sim.keys_of_non_local(uid=50002)) == 1
 
 

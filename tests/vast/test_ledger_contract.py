@@ -1,4 +1,5 @@
 """The KeyLedger contract: the same behaviour on SQLite, DynamoDB (moto server) and Azure Tables (Azurite)."""
+
 from __future__ import annotations
 
 import threading
@@ -6,19 +7,40 @@ import uuid
 
 import pytest
 
-from shared.ledger import (ACTIVE, FAILED, PENDING, REVOKED, REVOKING, RETENTION_SECONDS, DuplicateRecord, KeyRecord,
-                           LedgerUnavailable, StaleRecord, open_ledger)
+from shared.ledger import (
+    ACTIVE,
+    FAILED,
+    PENDING,
+    RETENTION_SECONDS,
+    REVOKED,
+    REVOKING,
+    DuplicateRecord,
+    KeyRecord,
+    LedgerUnavailable,
+    StaleRecord,
+    open_ledger,
+)
 from shared.secrets import SecretResolver
 
 NOW = 1_800_000_000
 
 
-def record(user: str = "local:1001", state: str = ACTIVE, due_at: int | None = NOW - 10, created: str | None = None,
-           **over) -> KeyRecord:
+def record(
+    user: str = "local:1001", state: str = ACTIVE, due_at: int | None = NOW - 10, created: str | None = None, **over
+) -> KeyRecord:
     cid = f"vast.s1.{uuid.uuid4()}"
-    values = dict(credential_id=cid, store="s1", owner="https://idp|alice", user_key=f"s1|{user}",
-                  holder={"user_id": 1001}, state=state, created_at=created or "2027-01-15T08:00:00.000000Z",
-                  expires_at=NOW - 10, due_at=due_at, access_key="AK/+=" + cid[-6:] if state != PENDING else None)
+    values = dict(
+        credential_id=cid,
+        store="s1",
+        owner="https://idp|alice",
+        user_key=f"s1|{user}",
+        holder={"user_id": 1001},
+        state=state,
+        created_at=created or "2027-01-15T08:00:00.000000Z",
+        expires_at=NOW - 10,
+        due_at=due_at,
+        access_key="AK/+=" + cid[-6:] if state != PENDING else None,
+    )
     values.update(over)
     return KeyRecord(**values)
 

@@ -1,4 +1,5 @@
 """The VAST store through the HTTP contract: vending, formats, revocation and refusals (SQLite ledger)."""
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,12 @@ def clock():
 def raw(idp, sim, certs, tmp_path):
     """A vast store plus an Azure Blob store (for a non-revocable id); nothing reaches Azure here."""
     raw = vast_config(idp, sim, certs[0], {"backend": "sqlite", "path": str(tmp_path / "ledger.sqlite3")})
-    raw["stores"]["blob"] = {"kind": "azure-blob", "account_url": "https://acct.blob.core.windows.net",
-                             "container": "c", "auth": {"method": "managed-identity"}}
+    raw["stores"]["blob"] = {
+        "kind": "azure-blob",
+        "account_url": "https://acct.blob.core.windows.net",
+        "container": "c",
+        "auth": {"method": "managed-identity"},
+    }
     raw["stores"]["s3"] = demo_stores({"moto": SimpleNamespace(url="http://127.0.0.1:9")})["demo-s3"]
     return raw
 
@@ -49,14 +54,21 @@ def test_a_vended_key_has_the_s3_shape_and_works_in_vms(service, idp, sim, clock
     assert creds["endpoint_url"] == "https://s3.vast.test"
     assert body["storage_options"]["key"] == creds["access_key_id"]
     assert body["storage_options"]["secret"] == creds["secret_access_key"]
-    assert body["scope"] == {"endpoint": "https://s3.vast.test", "vast_user": "local:1001", "key_access": "read",
-                             "prefix": ""}
+    assert body["scope"] == {
+        "endpoint": "https://s3.vast.test",
+        "vast_user": "local:1001",
+        "key_access": "read",
+        "prefix": "",
+    }
     issued = datetime.fromisoformat(body["issued_at"].replace("Z", "+00:00"))
     expires = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
     assert expires - issued == timedelta(seconds=600)
     [key] = sim.keys_of_local_user(1001)
-    assert (key["access_key"], key["secret_key"], key["enabled"]) == \
-        (creds["access_key_id"], creds["secret_access_key"], True)
+    assert (key["access_key"], key["secret_key"], key["enabled"]) == (
+        creds["access_key_id"],
+        creds["secret_access_key"],
+        True,
+    )
 
 
 def test_the_ttl_is_clamped_to_the_store_maximum(service, idp):
@@ -92,10 +104,17 @@ def test_the_credential_process_format_is_the_aws_shape(service, idp, sim):
 
 
 def test_a_directory_user_is_mapped_from_a_verified_sid_claim(service, idp, sim):
-    resp = call(service, "POST", "/api/v1/credentials", body={"store": "vast", "access": "read"},
-                token=token(idp, "carol@corp", ["demo-users"], onprem_sid=CAROL_SID))
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/credentials",
+        body={"store": "vast", "access": "read"},
+        token=token(idp, "carol@corp", ["demo-users"], onprem_sid=CAROL_SID),
+    )
     assert resp.status == 200
-    assert [k["access_key"] for k in sim.keys_of_non_local(sid=CAROL_SID)] == [resp.json()["credentials"]["access_key_id"]]
+    assert [k["access_key"] for k in sim.keys_of_non_local(sid=CAROL_SID)] == [
+        resp.json()["credentials"]["access_key_id"]
+    ]
 
 
 def test_a_caller_with_no_mapping_is_refused_with_403(service, idp, sim):
@@ -105,14 +124,24 @@ def test_a_caller_with_no_mapping_is_refused_with_403(service, idp, sim):
 
 
 def test_a_malformed_mapping_claim_is_refused_with_403(service, idp, sim):
-    resp = call(service, "POST", "/api/v1/credentials", body={"store": "vast", "access": "read"},
-                token=token(idp, "carol@corp", ["demo-users"], onprem_sid="S-1-5-*"))
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/credentials",
+        body={"store": "vast", "access": "read"},
+        token=token(idp, "carol@corp", ["demo-users"], onprem_sid="S-1-5-*"),
+    )
     assert resp.status == 403 and sim.create_calls == 0
 
 
 def test_a_mapped_user_unknown_to_vms_is_refused_with_403(service, idp, sim):
-    resp = call(service, "POST", "/api/v1/credentials", body={"store": "vast", "access": "read"},
-                token=token(idp, "ghost", ["demo-users"], uid_number=77777))
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/credentials",
+        body={"store": "vast", "access": "read"},
+        token=token(idp, "ghost", ["demo-users"], uid_number=77777),
+    )
     assert resp.status == 403 and resp.json()["type"].endswith("/vast-user-unknown")
 
 
@@ -171,15 +200,17 @@ def test_revoking_twice_is_204_both_times(service, idp, sim):
     assert sim.delete_calls == 1
 
 
-@pytest.mark.parametrize("cid", ["vast.vast.00000000-0000-0000-0000-000000000000", "vast.nostore.abc", "garbage",
-                                 "x" * 300])
+@pytest.mark.parametrize(
+    "cid", ["vast.vast.00000000-0000-0000-0000-000000000000", "vast.nostore.abc", "garbage", "x" * 300]
+)
 def test_an_unknown_credential_is_404(service, idp, cid):
     resp = revoke(service, idp, cid)
     assert resp.status == 404 and resp.headers["Content-Type"] == "application/problem+json"
 
 
-@pytest.mark.parametrize("cid,provider", [("sas-0123456789abcdef01234567", "azure-blob"),
-                                          ("ASIAZ7EXAMPLE0000001", "aws-s3")])
+@pytest.mark.parametrize(
+    "cid,provider", [("sas-0123456789abcdef01234567", "azure-blob"), ("ASIAZ7EXAMPLE0000001", "aws-s3")]
+)
 def test_a_non_revocable_kind_is_409_not_revocable(service, idp, cid, provider):
     resp = revoke(service, idp, cid)
     assert resp.status == 409 and resp.json()["type"].endswith("/not-revocable")
@@ -206,8 +237,13 @@ def test_the_openapi_document_now_publishes_the_delete_route(service):
 
 
 def test_the_container_credentials_route_is_not_offered_for_vast_keys(service, idp, sim):
-    resp = call(service, "GET", "/api/v1/aws/container-credentials/vast", token=token(idp, "alice", ["demo-users"]),
-                query={"access": "read"})
+    resp = call(
+        service,
+        "GET",
+        "/api/v1/aws/container-credentials/vast",
+        token=token(idp, "alice", ["demo-users"]),
+        query={"access": "read"},
+    )
     assert resp.status == 400 and resp.json()["type"].endswith("/bad-format")
     assert sim.create_calls == 0
 
@@ -232,8 +268,9 @@ def test_a_vend_against_a_slow_vms_is_503_within_the_deadline_and_reconciled_lat
     assert sim.all_keys() == [] and ledger_of(slow_service).get(record.credential_id).state == REVOKED
 
 
-def test_a_revoke_against_a_slow_vms_is_503_within_the_deadline_and_the_sweep_finishes_it(slow_service, idp, sim,
-                                                                                          clock):
+def test_a_revoke_against_a_slow_vms_is_503_within_the_deadline_and_the_sweep_finishes_it(
+    slow_service, idp, sim, clock
+):
     cid = vend(slow_service, idp).json()["credential_id"]
     sim.latency(1.5)  # each delete answers after the timeout; three attempts would take over 3 s
     started = time.monotonic()

@@ -1,4 +1,5 @@
 """The VAST key lifecycle end to end, on each ledger backend: vend, expire, sweep, faults, crashes, the cap."""
+
 from __future__ import annotations
 
 import logging
@@ -7,7 +8,7 @@ import threading
 import pytest
 
 from shared.ledger import ACTIVE, FAILED, PENDING, REVOKED, REVOKING, LedgerUnavailable
-from tests.vast.vastkit import (Clock, add_users, all_revoked, ledger_of, live_keys, revoke, vast_service, vend)
+from tests.vast.vastkit import Clock, add_users, all_revoked, ledger_of, live_keys, revoke, vast_service, vend
 
 
 @pytest.fixture
@@ -25,8 +26,9 @@ def test_a_vended_key_is_live_then_expires_and_the_sweep_revokes_it(service, idp
     assert resp.status == 200
     body = resp.json()
     creds = body["credentials"]
-    assert [(k["access_key"], k["secret_key"]) for k in sim.keys_of_local_user(1001)] == \
-        [(creds["access_key_id"], creds["secret_access_key"])]
+    assert [(k["access_key"], k["secret_key"]) for k in sim.keys_of_local_user(1001)] == [
+        (creds["access_key_id"], creds["secret_access_key"])
+    ]
     assert ledger_of(service).get(body["credential_id"]).state == ACTIVE
 
     clock.advance(599)
@@ -200,7 +202,11 @@ def test_the_sweep_writes_one_audit_record_per_key(service, idp, sim, clock, cap
     clock.advance(3600)
     caplog.set_level(logging.INFO, logger="tvs.audit")
     service.reclaim_expired(10)
-    per_key = [r.getMessage() for r in caplog.records if '"event":"sweep"' in r.getMessage() and "credential_id" in r.getMessage()]
+    per_key = [
+        r.getMessage()
+        for r in caplog.records
+        if '"event":"sweep"' in r.getMessage() and "credential_id" in r.getMessage()
+    ]
     assert len(per_key) == 2 and all(any(cid in line for line in per_key) for cid in ids)
     assert all('"outcome":"revoked"' in line for line in per_key)
 
@@ -233,7 +239,9 @@ def test_the_sweep_reserves_a_reconciles_whole_vms_call_chain(idp, sim, certs, l
     seen = {}
     from shared.vast import vendor as vast_vendor
 
-    monkeypatch.setattr(vast_vendor, "reclaim_store", lambda life, budget, settings: seen.setdefault("s", settings) and {})
+    monkeypatch.setattr(
+        vast_vendor, "reclaim_store", lambda life, budget, settings: seen.setdefault("s", settings) and {}
+    )
     service.vendor("vast").reclaim_expired(290)
     assert seen["s"].reserve_seconds >= 2 * 3 * (3 + 10)
 
@@ -287,12 +295,14 @@ def test_a_rotation_does_not_take_a_record_the_sweep_is_deleting(service, idp, s
     assert ledger_of(service).get(first["credential_id"]).state == REVOKED
 
 
-def test_at_the_cap_a_vend_never_rotates_out_a_key_of_another_principal_of_the_same_user(idp, sim, certs, ledger_config,
-                                                                                          clock):
+def test_at_the_cap_a_vend_never_rotates_out_a_key_of_another_principal_of_the_same_user(
+    idp, sim, certs, ledger_config, clock
+):
     from tests.vast.vastkit import USERS
 
-    shared_user = vast_service(idp, sim, certs, ledger_config, clock,
-                               mapping={"users": {**USERS, "mallory": {"user_id": 1001}}})
+    shared_user = vast_service(
+        idp, sim, certs, ledger_config, clock, mapping={"users": {**USERS, "mallory": {"user_id": 1001}}}
+    )
     alices = {vend(shared_user, idp, "alice").json()["credentials"]["access_key_id"] for _ in range(2)}
     clock.advance(1)
     resp = vend(shared_user, idp, "mallory")
@@ -303,6 +313,6 @@ def test_at_the_cap_a_vend_never_rotates_out_a_key_of_another_principal_of_the_s
 
 def test_the_embedded_default_maps_no_demo_subject_to_a_privileged_vast_user():
     from localdev.default_config import DEMO_VAST_USERS
-    from shared.vast.mapping import is_protected, VastUser
+    from shared.vast.mapping import VastUser, is_protected
 
     assert not any(is_protected(VastUser(**entry), {}) for entry in DEMO_VAST_USERS.values())

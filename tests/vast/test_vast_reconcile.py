@@ -1,4 +1,5 @@
 """Reconciling PENDING records: which unknown keys are ours, and which must never be touched."""
+
 from __future__ import annotations
 
 import uuid
@@ -32,10 +33,20 @@ def pending(life, clock, prior=(), seconds_ago=0) -> KeyRecord:
     """A PENDING record of alice as the vend writes it, created ``seconds_ago``."""
     created = clock() - timedelta(seconds=seconds_ago)
     epoch = int(created.timestamp())
-    return life.ledger.create(KeyRecord(
-        credential_id=f"vast.vast.{uuid.uuid4()}", store="vast", owner="https://idp|alice",
-        user_key="vast|local:1001", holder=ALICE.as_ref(), state=PENDING, created_at=now_iso(created),
-        expires_at=epoch + 900, due_at=epoch + 120, prior_keys=tuple(prior)))
+    return life.ledger.create(
+        KeyRecord(
+            credential_id=f"vast.vast.{uuid.uuid4()}",
+            store="vast",
+            owner="https://idp|alice",
+            user_key="vast|local:1001",
+            holder=ALICE.as_ref(),
+            state=PENDING,
+            created_at=now_iso(created),
+            expires_at=epoch + 900,
+            due_at=epoch + 120,
+            prior_keys=tuple(prior),
+        )
+    )
 
 
 def test_a_key_that_appeared_after_the_listing_is_ours_and_is_revoked(life, sim, clock):

@@ -1,4 +1,5 @@
 """The VMS client against the simulator over https: auth, TLS, key operations, retries and faults."""
+
 from __future__ import annotations
 
 import logging
@@ -7,8 +8,15 @@ import time
 import pytest
 
 from shared.vast.mapping import VastUser
-from shared.vast.vms_client import (VmsAuthError, VmsClient, VmsError, VmsKeyCap, VmsNotFound, VmsOutcomeUnknown,
-                                    VmsUnavailable)
+from shared.vast.vms_client import (
+    VmsAuthError,
+    VmsClient,
+    VmsError,
+    VmsKeyCap,
+    VmsNotFound,
+    VmsOutcomeUnknown,
+    VmsUnavailable,
+)
 from tests.vast.conftest import SIM_PASSWORD, SIM_TOKEN
 
 ALICE = VastUser(user_id=1001)
@@ -36,7 +44,9 @@ def special_key(sim, user_id=1001) -> str:
 
 def test_creating_a_key_for_a_local_user_makes_it_live_in_vms(sim, certs):
     pair = client(sim, certs).create_key(ALICE)
-    assert [(k["access_key"], k["secret_key"]) for k in sim.keys_of_local_user(1001)] == [(pair.access_key, pair.secret_key)]
+    assert [(k["access_key"], k["secret_key"]) for k in sim.keys_of_local_user(1001)] == [
+        (pair.access_key, pair.secret_key)
+    ]
 
 
 @pytest.mark.parametrize("user", [CAROL_UID, ERIN_SID], ids=["uid", "sid"])
@@ -173,11 +183,15 @@ def test_a_next_link_on_another_host_is_refused():
 
 def test_a_next_link_is_followed_by_its_path_under_the_url_prefix():
     c = VmsClient("https://vms.example/vms", auth=("api-token", "t"))
-    asked = _paged(c, [
-        {"results": [{"access_key": "K1"}], "next": "https://VMS.example:443/vms/api/locals3keys/?page=2"},
-        {"results": [{"access_key": "K2"}], "next": "https://vms.example/api/locals3keys/?page=3"},
-        {"results": [{"access_key": "K3"}], "next": "https://vms.example/vmsx/api/locals3keys/?page=4"},
-        {"results": [], "next": None}])
+    asked = _paged(
+        c,
+        [
+            {"results": [{"access_key": "K1"}], "next": "https://VMS.example:443/vms/api/locals3keys/?page=2"},
+            {"results": [{"access_key": "K2"}], "next": "https://vms.example/api/locals3keys/?page=3"},
+            {"results": [{"access_key": "K3"}], "next": "https://vms.example/vmsx/api/locals3keys/?page=4"},
+            {"results": [], "next": None},
+        ],
+    )
     assert [k.access_key for k in c.list_keys(ALICE)] == ["K1", "K2", "K3"]
     assert asked[1:] == ["/api/locals3keys/?page=2", "/api/locals3keys/?page=3", "/vmsx/api/locals3keys/?page=4"]
 
@@ -201,8 +215,9 @@ def trickling_vms():
             with conn:
                 conn.recv(65536)
                 body = b'[{"access_key": "K1"}]' + b" " * 40
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n" % len(body))
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+                )
                 for byte in body:
                     if stop.wait(0.2):
                         break

@@ -1,4 +1,5 @@
 """Behaviour of the VAST VMS simulator, exercised over real HTTP with requests."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -90,8 +91,9 @@ def test_a_third_key_is_refused_with_400_and_the_cap_text(sim, http):
 
 def test_concurrent_creates_never_exceed_the_cap(sim):
     def create(results):
-        results.append(requests.post(url(sim, "/api/users/1002/access_keys/"), auth=AUTH,
-                                     json={}, timeout=5).status_code)
+        results.append(
+            requests.post(url(sim, "/api/users/1002/access_keys/"), auth=AUTH, json={}, timeout=5).status_code
+        )
 
     results: list[int] = []
     threads = [threading.Thread(target=create, args=(results,)) for _ in range(10)]
@@ -112,8 +114,9 @@ def test_deleting_a_key_removes_it(sim, http):
 
 
 def test_deleting_an_unknown_key_is_404(sim, http):
-    resp = http.delete(url(sim, "/api/users/1001/access_keys/"),
-                       json={"access_key": "Tm9TdWNoS2V5QXRBbGwhIQ=="}, timeout=5)
+    resp = http.delete(
+        url(sim, "/api/users/1001/access_keys/"), json={"access_key": "Tm9TdWNoS2V5QXRBbGwhIQ=="}, timeout=5
+    )
     assert resp.status_code == 404
     assert resp.json() == {"detail": "Not found."}
 
@@ -138,8 +141,7 @@ def test_missing_auth_is_401(sim):
 
 
 def test_wrong_password_is_401_without_side_effects(sim):
-    resp = requests.post(url(sim, "/api/users/1001/access_keys/"), auth=("admin", "nope"),
-                         json={}, timeout=5)
+    resp = requests.post(url(sim, "/api/users/1001/access_keys/"), auth=("admin", "nope"), json={}, timeout=5)
     assert resp.status_code == 401
     assert resp.json() == {"detail": "Invalid username/password."}
     assert sim.all_keys() == [] and sim.create_calls == 0
@@ -230,8 +232,12 @@ def test_non_local_key_by_uid_is_created_listed_and_deleted(sim, http):
     key = resp.json()["access_key"]
     listed = http.get(url(sim, "/api/users/non_local_keys/"), params={"uid": 50001}, timeout=5).json()
     assert [k["access_key"] for k in listed] == [key] and listed[0]["user"]["name"] == "carol"
-    assert http.delete(url(sim, "/api/users/non_local_keys/"),
-                       json={"access_key": key, "uid": 50001}, timeout=5).status_code == 204
+    assert (
+        http.delete(
+            url(sim, "/api/users/non_local_keys/"), json={"access_key": key, "uid": 50001}, timeout=5
+        ).status_code
+        == 204
+    )
     assert sim.keys_of_non_local(uid=50001) == []
 
 
@@ -250,8 +256,7 @@ def test_non_local_user_found_by_uid_and_sid_is_the_same(sim, http):
 
 def test_disabling_a_key_with_patch(sim, http):
     key = sim.add_key(1001)["access_key"]
-    resp = http.patch(url(sim, "/api/users/1001/access_keys/"),
-                      json={"access_key": key, "enabled": False}, timeout=5)
+    resp = http.patch(url(sim, "/api/users/1001/access_keys/"), json={"access_key": key, "enabled": False}, timeout=5)
     assert resp.status_code == 204
     assert sim.keys_of_local_user(1001)[0]["enabled"] is False
 
@@ -266,8 +271,7 @@ def test_pagination_shape_with_page_size(sim, http):
     second = http.get(first["next"], timeout=5).json()
     assert len(second["results"]) == 2 and second["next"] is None
     assert second["previous"] == url(sim, "/api/locals3keys/?page_size=4")
-    assert http.get(url(sim, "/api/locals3keys/"), params={"page_size": 4, "page": 3},
-                    timeout=5).status_code == 404
+    assert http.get(url(sim, "/api/locals3keys/"), params={"page_size": 4, "page": 3}, timeout=5).status_code == 404
 
 
 def test_listing_without_page_size_is_a_plain_array(sim, http):
@@ -297,21 +301,28 @@ def test_inspection_of_unknown_user_raises_lookup_error(sim):
 def _self_signed(tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vms-simulator")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
     certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                          serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
+    keyfile.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return str(certfile), str(keyfile)
 
 
@@ -319,8 +330,7 @@ def test_tls_mode_answers_over_https_and_is_verifiable(tmp_path):
     certfile, keyfile = _self_signed(tmp_path)
     with VmsSimulator(certfile=certfile, keyfile=keyfile) as tls:
         assert tls.url.startswith("https://")
-        resp = requests.post(tls.url + "/api/users/1001/access_keys/", auth=AUTH, json={},
-                             verify=certfile, timeout=5)
+        resp = requests.post(tls.url + "/api/users/1001/access_keys/", auth=AUTH, json={}, verify=certfile, timeout=5)
         assert resp.status_code == 200
         with pytest.raises(requests.exceptions.SSLError):
             requests.get(tls.url + "/api/locals3keys/", auth=AUTH, timeout=5)

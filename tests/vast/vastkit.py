@@ -1,8 +1,9 @@
 """Helpers of the VAST tests: a settable clock, a service on a simulator and a ledger, vending by HTTP."""
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from shared.ledger import REVOKED
 from shared.secrets import SecretResolver
@@ -19,7 +20,7 @@ class Clock:
     """The service's clock: starts at the real time (VMS stamps keys with it), moves when told."""
 
     def __init__(self):
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
         self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
@@ -33,9 +34,16 @@ class Clock:
 
 def vast_config(idp, sim, ca, ledger: dict, **store_over) -> dict:
     store = {
-        "kind": "vast-s3", "description": "VMS simulator", "vms_url": sim.url, "s3_endpoint": "https://s3.vast.test",
-        "ca_bundle": str(ca), "auth": {"method": "basic", "username": "admin", "password": {"env": "VMS_PASSWORD"}},
-        "timeout_seconds": 1, "retries": 1, "key_access": "read", "pending_grace_seconds": 120,
+        "kind": "vast-s3",
+        "description": "VMS simulator",
+        "vms_url": sim.url,
+        "s3_endpoint": "https://s3.vast.test",
+        "ca_bundle": str(ca),
+        "auth": {"method": "basic", "username": "admin", "password": {"env": "VMS_PASSWORD"}},
+        "timeout_seconds": 1,
+        "retries": 1,
+        "key_access": "read",
+        "pending_grace_seconds": 120,
         "mapping": {"users": USERS, "claims": {"sid": "onprem_sid", "uid": "uid_number"}},
         "sweep": {"backoff_base_seconds": 30, "backoff_max_seconds": 600},
         "ttl": {"default": 900, "max": 3600},
@@ -56,8 +64,9 @@ def vast_config(idp, sim, ca, ledger: dict, **store_over) -> dict:
 def vast_service(idp, sim, certs, ledger_config, clock=None, **store_over):
     options, env = ledger_config
     raw = vast_config(idp, sim, certs[0], options, **store_over)
-    return build_service(raw, idp, secrets=SecretResolver({"VMS_PASSWORD": SIM_PASSWORD, **env}),
-                         clock=clock or Clock())
+    return build_service(
+        raw, idp, secrets=SecretResolver({"VMS_PASSWORD": SIM_PASSWORD, **env}), clock=clock or Clock()
+    )
 
 
 def vend(service, idp, sub="alice", groups=("demo-users",), **body):
