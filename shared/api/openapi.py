@@ -71,10 +71,17 @@ SCHEMAS = {
                             "type": "array",
                             "items": {
                                 "type": "object",
+                                "required": ["prefix", "access", "max_ttl_seconds", "produces"],
                                 "properties": {
                                     "prefix": {"type": "string"},
                                     "access": {"type": "string", "enum": list(LEVELS)},
                                     "max_ttl_seconds": {"type": "integer"},
+                                    "produces": {
+                                        "type": "array",
+                                        "description": "what this grant can produce on this store: one credential for "
+                                        "the prefix, per-object signed URLs under it, both or neither",
+                                        "items": {"type": "string", "enum": ["credential", "signed-url"]},
+                                    },
                                 },
                             },
                         },

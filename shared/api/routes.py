@@ -29,7 +29,14 @@ def openapi(ctx: RequestContext):
 
 
 def list_stores(ctx: RequestContext):
-    return ctx.json(200, {"stores": visible_grants(ctx.service.config, ctx.caller)})
+    """The caller's grants per store, each saying what it can produce there (a prefix credential,
+    per-object signed URLs, or neither), so a client offers only what the store will hand out."""
+    stores = visible_grants(ctx.service.config, ctx.caller)
+    for entry in stores:
+        vendor = ctx.service.vendor(entry["store"])
+        for grant in entry["grants"]:
+            grant["produces"] = list(vendor.offers(grant["prefix"], grant["access"]))
+    return ctx.json(200, {"stores": stores})
 
 
 def _known_store(ctx: RequestContext, store_id: str) -> None:

@@ -64,6 +64,11 @@ class AwsS3Vendor(Vendor):
         duration = clamp_duration(grant.ttl_seconds, self.store.ttl_max, self._minter.max_duration)
         return self._minter.mint(grant.principal, policy, duration)
 
+    def offers(self, prefix: str, access: str) -> tuple[str, ...]:
+        """A presign-only store (no STS) hands out signed URLs only."""
+        shapes = super().offers(prefix, access)
+        return shapes if self._minter is not None else tuple(s for s in shapes if s != "credential")
+
     def issue(self, grant: Grant) -> IssuedCredential:
         o = self.store.options
         if self._minter is None:

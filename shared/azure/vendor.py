@@ -216,6 +216,13 @@ class AzureBlobVendor(Vendor):
             sas = generate_directory_sas(account_name, container, path.rstrip("/"), credential, **common)
         return sas, f"sas-{issuance}"
 
+    def offers(self, prefix: str, access: str) -> tuple[str, ...]:
+        """A flat-namespace account scopes a SAS to the whole container or one blob, never a prefix."""
+        shapes = super().offers(prefix, access)
+        if prefix and not self.store.options["hierarchical_namespace"]:
+            shapes = tuple(s for s in shapes if s != "credential")
+        return shapes
+
     def issue(self, grant: Grant) -> IssuedCredential:
         o = self.store.options
         if grant.path == "":

@@ -98,6 +98,15 @@ class Vendor(ABC):
             }
         return body
 
+    def offers(self, prefix: str, access: str) -> tuple[str, ...]:
+        """What a grant of ``access`` at ``prefix`` can produce on this store: ``credential`` (one
+        credential for the prefix) and/or ``signed-url`` (per-object URLs under it). ``GET
+        /api/v1/stores`` shows it, so a caller is never offered what the store would refuse."""
+        shapes = ["credential"]
+        if type(self).sign_url is not Vendor.sign_url and access != "list":
+            shapes.append("signed-url")
+        return tuple(shapes)
+
     def sign_url(self, grant: Grant, method: str, content_type: str | None) -> SignedUrl:
         """A URL for one object and one method. ``grant.path`` names the object."""
         raise problem("signed-urls-unsupported", f"store '{self.store.id}' does not hand out signed URLs")

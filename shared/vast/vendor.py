@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import access
+from ..access import covers
 from ..authz import Grant
 from ..clock import iso
 from ..errors import Problem, bad_request, conflict, not_found, problem, unavailable
@@ -81,6 +82,12 @@ class VastS3Vendor(RevocableVendor):
             return self._lifecycle
 
     # -- issue ------------------------------------------------------------------------------------
+    def offers(self, prefix: str, access: str) -> tuple[str, ...]:
+        """A key covers the whole store with the VAST user's rights: only a whole-store grant of at
+        least ``key_access`` can have one."""
+        whole = prefix == "" and covers(access, self.store.options["key_access"])
+        return ("credential",) if whole else ()
+
     def issue(self, grant: Grant) -> IssuedCredential:
         o = self.store.options
         if grant.path != "":

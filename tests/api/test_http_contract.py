@@ -7,6 +7,7 @@ from datetime import UTC
 
 import pytest
 
+from shared.kinds.contract import Vendor
 from tests.support import build_service, call, issuer_block, token
 
 STORE = {
@@ -17,11 +18,10 @@ STORE = {
 }
 
 
-class CountingVendor:
-    """Stands in for the provider so these tests see exactly what would have been minted."""
+class CountingVendor(Vendor):
+    """Stands in for the store's vendor so these tests see exactly what would have been minted."""
 
     provider = "counting"
-    revocable = False
     formats = frozenset({"native"})
 
     def __init__(self):
@@ -240,8 +240,8 @@ def test_stores_lists_what_the_caller_may_ask_for(setup):
     service, _, tok = setup
     resp = call(service, "GET", "/api/v1/stores", token=tok)
     assert resp.json()["stores"][0]["grants"] == [
-        {"prefix": "", "access": "read", "max_ttl_seconds": 1800},
-        {"prefix": "users/alice/", "access": "write", "max_ttl_seconds": 3600},
+        {"prefix": "", "access": "read", "max_ttl_seconds": 1800, "produces": ["credential"]},
+        {"prefix": "users/alice/", "access": "write", "max_ttl_seconds": 3600, "produces": ["credential"]},
     ]
 
 
