@@ -174,12 +174,17 @@ ERROR_TEXT = {
 }
 
 
-def openapi_document(operations: Iterable[Operation]) -> dict:
+OPENAPI_VERSIONS = {"3.1": "3.1.0", "3.0": "3.0.3"}
+
+
+def openapi_document(operations: Iterable[Operation], version: str = "3.1") -> dict:
+    """The document in OpenAPI 3.1 (the default) or 3.0 (what API Gateway imports); the same routes
+    and schemas either way, from the one contract."""
     paths: dict[str, dict] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
-    return {
-        "openapi": "3.1.0",
+    doc = {
+        "openapi": OPENAPI_VERSIONS[version],
         "info": {
             "title": "Token vending service",
             "version": API_VERSION,
@@ -194,3 +199,27 @@ def openapi_document(operations: Iterable[Operation]) -> dict:
             "responses": {f"E{c}": {**PROBLEM, "description": t} for c, t in ERROR_TEXT.items()},
         },
     }
+    return _as_openapi_30(doc) if version == "3.0" else doc
+
+
+def _as_openapi_30(node: Any) -> Any:
+    """Rewrite the JSON Schema 2020-12 forms OpenAPI 3.0 lacks: a type list with "null" becomes
+    ``nullable``, ``const`` an one-value ``enum``, ``examples`` one ``example``."""
+    if isinstance(node, list):
+        return [_as_openapi_30(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _as_openapi_30(v) for k, v in node.items()}
+    kind = out.get("type")
+    if isinstance(kind, list):
+        others = [t for t in kind if t != "null"]
+        out["type"] = others[0] if len(others) == 1 else others
+        if "null" in kind:
+            out["nullable"] = True
+    if "const" in out:
+        out["enum"] = [out.pop("const")]
+    if isinstance(out.get("examples"), list) and "paths" not in out:
+        examples = out.pop("examples")
+        if examples:
+            out["example"] = examples[0]
+    return out

@@ -292,3 +292,34 @@ def test_head_is_answered_on_open_routes_only(setup):
     assert call(service, "HEAD", "/api/v1/health").status == 200
     resp = call(service, "HEAD", "/api/v1/stores", token=tok)
     assert resp.status == 405 and resp.headers["Allow"] == "GET"
+
+
+def test_the_openapi_3_0_document_is_valid_3_0_and_holds_exactly_the_routes_of_the_3_1_one():
+    from openapi_spec_validator import OpenAPIV30SpecValidator, validate
+
+    from shared.api.contract import OPERATIONS
+    from shared.api.openapi import openapi_document
+
+    v31, v30 = openapi_document(OPERATIONS, "3.1"), openapi_document(OPERATIONS, "3.0")
+    validate(v30, cls=OpenAPIV30SpecValidator)
+    assert v30["openapi"].startswith("3.0.")
+    routes = lambda doc: {(m, p) for p, ops in doc["paths"].items() for m in ops}  # noqa: E731
+    assert routes(v30) == routes(v31) and routes(v31)
+
+
+def test_the_3_0_rewrite_turns_3_1_schema_forms_into_their_3_0_equivalents():
+    from shared.api.openapi import _as_openapi_30
+
+    assert _as_openapi_30({"type": ["string", "null"], "const": "x", "examples": ["a", "b"]}) == {
+        "type": "string",
+        "nullable": True,
+        "enum": ["x"],
+        "example": "a",
+    }
+
+
+def test_the_export_command_prints_the_3_0_document_for_a_gateway_import(capsys):
+    from shared.openapi_export import main
+
+    assert main(["--openapi", "3.0"]) == 0
+    assert json.loads(capsys.readouterr().out)["openapi"] == "3.0.3"
