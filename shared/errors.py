@@ -24,6 +24,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "bad-method": (400, INVALID),
     "bad-path": (400, INVALID),
     "bad-ttl": (400, INVALID),
+    "bad-cursor": (400, INVALID),
     "bad-content-length": (400, INVALID),
     "body-incomplete": (400, INVALID),
     "bad-request-line": (400, INVALID),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from .. import access
 from ..authz import MAX_REQUEST_TTL
+from ..config import STORE_ID
 from ..errors import bad_request, problem
 from ..paths import validate_object, validate_path
 from .http import HttpRequest
@@ -136,3 +139,62 @@ def signed_url_request(doc: dict) -> SignedUrlRequest:
     return SignedUrlRequest(
         store=_store(doc), object=obj, method=method, ttl_seconds=ttl(doc), content_type=content_type
     )
+
+
+@dataclass(frozen=True)
+class CredentialListQuery:
+    store: str | None
+    state: str | None
+    user: str | None
+    everyone: bool
+    limit: int
+    cursor: Any
+
+
+LIST_STATES = ("pending", "active", "revoking")
+
+
+def credential_list_query(query: dict[str, str], default_limit: int, max_limit: int) -> CredentialListQuery:
+    """``GET /api/v1/credentials?store=&state=&user=&all=&limit=&cursor=``, checked before any I/O."""
+    _fields(query, ("store", "state", "user", "all", "limit", "cursor"), ())
+    store = query.get("store")
+    if store is not None and not STORE_ID.match(store):
+        raise bad_request("'store' must be a store id", "bad-type")
+    state = query.get("state")
+    if state is not None and state not in LIST_STATES:
+        raise bad_request(f"'state' must be one of {', '.join(LIST_STATES)}", "bad-type")
+    user = query.get("user")
+    if user is not None and not (0 < len(user) <= 1024 and user.isprintable()):
+        raise bad_request("'user' must name an owner (issuer|subject)", "bad-type")
+    everyone = query.get("all", "false")
+    if everyone not in ("true", "false"):
+        raise bad_request("'all' must be true or false", "bad-type")
+    text = query.get("limit", str(default_limit))
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= max_limit):
+        raise bad_request(f"'limit' must be an integer from 1 to {max_limit}", "bad-type")
+    return CredentialListQuery(
+        store=store,
+        state=state,
+        user=user,
+        everyone=everyone == "true",
+        limit=int(text),
+        cursor=decode_cursor(query.get("cursor")),
+    )
+
+
+def encode_cursor(cursor: Any) -> str | None:
+    """A ledger's page cursor as an opaque, URL-safe string (None stays None)."""
+    if cursor is None:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        if len(text) > 2048:
+            raise ValueError
+        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, RecursionError):
+        raise bad_request("'cursor' is not one this service handed out", "bad-cursor") from None

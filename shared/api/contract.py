@@ -79,6 +79,42 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
     ),
     Operation(
+        "GET",
+        "/api/v1/credentials",
+        "listCredentials",
+        "list_credentials",
+        "The caller's live revocable credentials (administrators: another user's, or all); never a secret",
+        response="CredentialList",
+        parameters=(
+            {"name": "store", "in": "query", "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"}},
+            {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["pending", "active", "revoking"]}},
+            {
+                "name": "user",
+                "in": "query",
+                "description": "administrators: the owner (issuer|subject) to list",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 1024},
+            },
+            {
+                "name": "all",
+                "in": "query",
+                "description": "administrators: every owner",
+                "schema": {"type": "string", "enum": ["true", "false"]},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+            },
+            {
+                "name": "cursor",
+                "in": "query",
+                "description": "the 'next' of the previous page",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 2048},
+            },
+        ),
+        errors=(400, 401, 403, 404, 503),
+    ),
+    Operation(
         "DELETE",
         "/api/v1/credentials/{credential_id}",
         "revokeCredential",

@@ -141,6 +141,31 @@ SCHEMAS = {
             "content_type": {"type": "string"},
         },
     },
+    "CredentialList": {
+        "type": "object",
+        "required": ["credentials", "next"],
+        "properties": {
+            "credentials": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["credential_id", "store", "provider", "scope", "issued_at", "expires_at", "state"],
+                    "properties": {
+                        "credential_id": {"type": "string"},
+                        "store": {"type": "string"},
+                        "provider": {"type": "string"},
+                        "access_key_id": {"type": ["string", "null"]},
+                        "scope": {"type": "object"},
+                        "issued_at": {"type": "string", "format": "date-time"},
+                        "expires_at": {"type": "string", "format": "date-time"},
+                        "state": {"type": "string", "enum": ["pending", "active", "revoking"]},
+                        "owner": {"type": "string"},
+                    },
+                },
+            },
+            "next": {"type": ["string", "null"], "description": "the cursor of the next page; null after the last"},
+        },
+    },
     "SignedUrl": {
         "type": "object",
         "required": ["url", "method", "headers", "expires_at"],

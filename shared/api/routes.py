@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from .. import audit, kinds
 from ..access import METHOD_ACCESS
-from ..authz import authorize, may_revoke, visible_grants
+from ..authz import authorize, is_admin, may_revoke, visible_grants
 from ..clock import iso
-from ..errors import bad_request, conflict, not_found
+from ..errors import bad_request, conflict, forbidden, not_found, unavailable
 from ..kinds.contract import RevocableVendor
-from .bodies import credential_query, credential_request, json_body, signed_url_request
+from ..ledger import LIVE, LedgerUnavailable
+from .bodies import (
+    credential_list_query,
+    credential_query,
+    credential_request,
+    encode_cursor,
+    json_body,
+    signed_url_request,
+)
 from .context import RequestContext, Route
 from .contract import API_VERSION, OPERATIONS
 from .http import SECURITY_HEADERS, HttpResponse
@@ -125,6 +133,37 @@ def create_signed_url(ctx: RequestContext):
     )
 
 
+LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX = 50, 200
+
+
+def list_credentials(ctx: RequestContext):
+    """The caller's live revocable credentials; an administrator may name another owner (``user``) or
+    ask for everyone's (``all=true``). Paginated by an opaque ``cursor``; never a secret."""
+    svc, caller = ctx.service, ctx.caller
+    q = credential_list_query(ctx.request.query, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX)
+    if (q.user is not None or q.everyone) and not is_admin(svc.config, caller):
+        raise forbidden("only an administrator may list another user's credentials")
+    if q.store is not None:
+        _known_store(ctx, q.store)
+    owner = None if q.everyone else (q.user or caller.key)
+    ledger = svc.vendor_context.ledger
+    if ledger is None:  # no revocable store: nothing is ever listed
+        return ctx.json(200, {"credentials": [], "next": None})
+    states = (q.state.upper(),) if q.state else LIVE
+    try:
+        records, cursor = ledger.get().live(owner=owner, store=q.store, states=states, limit=q.limit, cursor=q.cursor)
+    except ValueError:
+        raise bad_request("'cursor' is not one this service handed out", "bad-cursor") from None
+    except LedgerUnavailable:
+        raise unavailable("the key ledger is unavailable", retry_after=10) from None
+    items = []
+    for record in records:
+        vendor = svc.vendor(record.store) if record.store in svc.config.stores else None
+        if isinstance(vendor, RevocableVendor):
+            items.append(vendor.describe(record))
+    return ctx.json(200, {"credentials": items, "next": encode_cursor(cursor)})
+
+
 def _vendor_for_credential(svc, credential_id: str):
     """The vendor of the store whose kind hands out ``credential_id`` (each kind declares its ids)."""
     for store_id, store in svc.config.stores.items():
@@ -166,6 +205,7 @@ HANDLERS = {
     "openapi": openapi,
     "listStores": list_stores,
     "createCredential": create_credential,
+    "listCredentials": list_credentials,
     "revokeCredential": revoke_credential,
     "createSignedUrl": create_signed_url,
     "containerCredentials": container_credentials,

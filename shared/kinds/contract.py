@@ -126,6 +126,11 @@ class RevocableVendor(Vendor):
         ``owner`` or ``admin``. The caller has already decided that it may (shared.authz.may_revoke)."""
 
     @abstractmethod
+    def describe(self, record: Any) -> dict[str, Any]:
+        """A ledger record of this store as ``GET /api/v1/credentials`` lists it: ids, scope, times and
+        state, never a secret."""
+
+    @abstractmethod
     def reclaim_expired(self, budget_seconds: float) -> dict:
         """The sweep of this store: take back what has expired within ``budget_seconds``; returns
         counts (``revoked``, ``failed``, ``reconciled``, ``remaining``) and ``error`` when the store

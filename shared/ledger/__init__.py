@@ -37,6 +37,7 @@ from ..sections import Section
 PENDING, ACTIVE, REVOKING, REVOKED, FAILED = "PENDING", "ACTIVE", "REVOKING", "REVOKED", "FAILED"
 STATES = (PENDING, ACTIVE, REVOKING, REVOKED, FAILED)
 TERMINAL = (REVOKED, FAILED)
+LIVE = (PENDING, ACTIVE, REVOKING)  # in the sweep's index until they end
 # Which state may follow which; a transition to the same state renews a claim (a lease).
 TRANSITIONS = {
     PENDING: {PENDING, ACTIVE, REVOKING, FAILED},
@@ -141,7 +142,7 @@ def next_version(record: KeyRecord, state: str, **changes: Any) -> KeyRecord:
     return dataclasses.replace(record, state=state, version=record.version + 1, etag=record.etag, **changes)
 
 
-_GUARDED = ("create", "get", "replace", "for_user", "due", "count_due", "purge")
+_GUARDED = ("create", "get", "replace", "for_user", "due", "live", "count_due", "purge")
 
 
 def _guard(method):
@@ -200,6 +201,14 @@ class KeyLedger(ABC):
     def due(self, now: int, limit: int, cursor: Any = None) -> tuple[list[KeyRecord], Any]:
         """One page (at most ``limit``) of records with ``due_at <= now``; the cursor of the next
         page, or None after the last. Index reads may lag: callers re-check with conditional writes."""
+
+    @abstractmethod
+    def live(
+        self, *, owner: str | None, store: str | None, states: tuple[str, ...], limit: int, cursor: Any = None
+    ) -> tuple[list[KeyRecord], Any]:
+        """One page (at most ``limit``) of live records (PENDING, ACTIVE, REVOKING: what the sweep
+        index holds) in ``states``, of ``owner`` and ``store`` when given; and the cursor of the next
+        page, or None after the last. A cursor this backend did not make raises ValueError."""
 
     @abstractmethod
     def count_due(self, now: int) -> int:

@@ -170,6 +170,26 @@ class AzureTableLedger(KeyLedger):
         records = [self._record(e) for e in page]
         return records, pages.continuation_token
 
+    def live(self, *, owner=None, store=None, states=(), limit=50, cursor=None) -> tuple[list[KeyRecord], Any]:
+        if cursor is not None and not (
+            isinstance(cursor, dict)
+            and all(isinstance(v, str) for v in cursor.values())
+            and set(cursor) <= {"PartitionKey", "RowKey"}
+        ):
+            raise ValueError("not a cursor of this ledger")
+        clauses = ["sweep_bucket eq 'due'"]
+        if states:
+            clauses.append("(" + " or ".join(f"state eq '{s}'" for s in states) + ")")
+        for field, value in (("owner", owner), ("store", store)):
+            if value is not None:
+                clauses.append(f"{field} eq '" + value.replace("'", "''") + "'")
+        pages = self._scan(" and ".join(clauses), limit, cursor)
+        try:
+            page = next(pages)
+        except StopIteration:
+            return [], None
+        return [self._record(e) for e in page], pages.continuation_token
+
     def count_due(self, now: int) -> int:
         return sum(1 for _ in self._c().query_entities(self._due_filter(now), select=["PartitionKey"]))
 

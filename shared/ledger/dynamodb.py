@@ -180,6 +180,39 @@ class DynamoDbLedger(KeyLedger):
         extra = {"ExclusiveStartKey": cursor} if cursor else {}
         return self._query(Limit=limit, **self._due_query(now), **extra)
 
+    def live(self, *, owner=None, store=None, states=(), limit=50, cursor=None) -> tuple[list[KeyRecord], Any]:
+        if cursor is not None and not _is_start_key(cursor):
+            raise ValueError("not a cursor of this ledger")
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":b": {"S": "due"}}
+        conditions = []
+        if states:
+            names["#s"] = "state"
+            marks = []
+            for i, state in enumerate(states):
+                values[f":s{i}"] = {"S": state}
+                marks.append(f":s{i}")
+            conditions.append(f"#s IN ({', '.join(marks)})")
+        for field, value in (("owner", owner), ("store", store)):
+            if value is not None:
+                names[f"#{field}"] = field
+                values[f":{field}"] = {"S": value}
+                conditions.append(f"#{field} = :{field}")
+        query: dict[str, Any] = {
+            "IndexName": "by_due",
+            "KeyConditionExpression": "sweep_bucket = :b",
+            "ExpressionAttributeValues": values,
+        }
+        if conditions:
+            query.update(FilterExpression=" AND ".join(conditions), ExpressionAttributeNames=names)
+        out: list[KeyRecord] = []
+        while True:  # a filter applies after Limit: ask for what is missing until the page is full
+            extra: dict[str, Any] = {"ExclusiveStartKey": cursor} if cursor else {}
+            page, cursor = self._query(Limit=limit - len(out), **query, **extra)
+            out.extend(page)
+            if len(out) >= limit or not cursor:
+                return out, cursor
+
     def count_due(self, now: int) -> int:
         total, cursor = 0, None
         while True:
@@ -192,3 +225,16 @@ class DynamoDbLedger(KeyLedger):
 
     def purge(self, now: int, limit: int) -> int:
         return 0  # the table's TTL on purge_at does it
+
+
+def _is_start_key(cursor: Any) -> bool:
+    """A LastEvaluatedKey of the ``by_due`` index: string and number attributes of its keys only."""
+    keys = {"credential_id": "S", "sweep_bucket": "S", "due_at": "N"}
+    return (
+        isinstance(cursor, dict)
+        and set(cursor) == set(keys)
+        and all(
+            isinstance(cursor[k], dict) and set(cursor[k]) == {t} and isinstance(cursor[k][t], str)
+            for k, t in keys.items()
+        )
+    )

@@ -169,6 +169,28 @@ class SqliteLedger(KeyLedger):
         nxt = (records[-1].due_at, records[-1].credential_id) if len(records) == limit else None
         return records, nxt
 
+    def live(self, *, owner=None, store=None, states=(), limit=50, cursor=None) -> tuple[list[KeyRecord], Any]:
+        after_due, after_id = _keyset(cursor)
+        where, args = (
+            ["sweep_bucket='due'", "(due_at>? OR (due_at=? AND credential_id>?))"],
+            [after_due, after_due, after_id],
+        )
+        if states:
+            where.append(f"state IN ({','.join('?' * len(states))})")
+            args.extend(states)
+        for column, value in (("owner", owner), ("store", store)):
+            if value is not None:
+                where.append(f"{column}=?")
+                args.append(value)
+        rows = self._query(
+            f"SELECT {','.join(COLUMNS)} FROM vast_keys WHERE {' AND '.join(where)} "
+            "ORDER BY due_at, credential_id LIMIT ?",
+            (*args, limit),
+        )
+        records = [self._record(r) for r in rows]
+        nxt = [records[-1].due_at, records[-1].credential_id] if len(records) == limit else None
+        return records, nxt
+
     def count_due(self, now: int) -> int:
         return self._query("SELECT COUNT(*) FROM vast_keys WHERE sweep_bucket='due' AND due_at<=?", (now,))[0][0]
 
@@ -184,3 +206,18 @@ class SqliteLedger(KeyLedger):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _keyset(cursor: Any) -> tuple[int, str]:
+    """The (due_at, credential_id) a page of :meth:`SqliteLedger.live` starts after."""
+    if cursor is None:
+        return -1, ""
+    if (
+        isinstance(cursor, list)
+        and len(cursor) == 2
+        and isinstance(cursor[0], int)
+        and not isinstance(cursor[0], bool)
+        and isinstance(cursor[1], str)
+    ):
+        return cursor[0], cursor[1]
+    raise ValueError("not a cursor of this ledger")

@@ -29,7 +29,7 @@ from ..kinds.contract import IssuedCredential, RevocableVendor
 from ..ledger import FAILED, PENDING, REVOKED, REVOKING, LedgerUnavailable, StaleRecord
 from .config import sweep_reserve_seconds
 from .lifecycle import KeyLifecycle, LifecyclePolicy
-from .mapping import vast_user_for
+from .mapping import VastUser, vast_user_for
 from .reclaim import ReclaimSettings, reclaim_store
 from .vms_client import VmsClient
 
@@ -199,6 +199,23 @@ class VastS3Vendor(RevocableVendor):
                 "and retrying this call is safe",
                 retry_after=30,
             )
+
+    def describe(self, record) -> dict[str, Any]:
+        issued = datetime.fromisoformat(record.created_at.replace("Z", "+00:00"))
+        return {
+            "credential_id": record.credential_id,
+            "store": record.store,
+            "provider": self.provider,
+            "access_key_id": record.access_key,
+            "scope": {
+                "vast_user": VastUser.from_ref(record.holder).key,
+                "key_access": self.store.options["key_access"],
+            },
+            "issued_at": iso(issued),
+            "expires_at": iso(datetime.fromtimestamp(record.expires_at, UTC)),
+            "state": record.state.lower(),
+            "owner": record.owner,
+        }
 
     # -- the sweep of this store -------------------------------------------------------------------
     def reclaim_expired(self, budget_seconds: float) -> dict:

@@ -236,5 +236,8 @@ class UnsweepableStore(RevocableVendor):
     def revoke(self, credential_id, reason):
         raise NotImplementedError
 
+    def describe(self, record):
+        raise NotImplementedError
+
     def reclaim_expired(self, budget_seconds):
         return {"revoked": 0, "failed": 0, "reconciled": 0, "remaining": 0, "error": "store-unavailable"}

@@ -43,6 +43,9 @@ def test_a_revocable_vendor_must_implement_revoke_and_reclaim_expired():
         def revoke(self, credential_id, reason):
             pass
 
+        def describe(self, record):
+            return {}
+
     with pytest.raises(TypeError):
         Half(None, None)
 

@@ -210,3 +210,48 @@ def test_a_sqlite_ledger_file_from_before_leases_gets_the_column(tmp_path):
     ledger.transition(rec, REVOKING, due_at=NOW + 90, lease_until=NOW + 90)
     assert ledger.get(rec.credential_id).lease_until == NOW + 90
     assert SqliteLedger(path).get(rec.credential_id).lease_until == NOW + 90
+
+
+def _all_live(ledger, limit=3, **filters) -> list[KeyRecord]:
+    seen, cursor = [], None
+    while True:
+        query = {"owner": None, "store": None, "states": (), **filters}
+        page, cursor = ledger.live(limit=limit, cursor=cursor, **query)
+        assert len(page) <= limit
+        seen += page
+        if cursor is None:
+            return seen
+
+
+def test_live_records_are_listed_once_each_across_pages_and_never_terminal_ones(ledger):
+    live = {ledger.create(record(due_at=NOW + i)).credential_id for i in range(7)}
+    done = ledger.create(record())
+    ledger.transition(ledger.transition(done, REVOKING), REVOKED, closed_at=NOW)
+    seen = [r.credential_id for r in _all_live(ledger)]
+    assert sorted(seen) == sorted(live)
+
+
+def test_live_records_are_filtered_by_owner_store_and_state(ledger):
+    mine = ledger.create(record(owner="https://idp|bob", due_at=NOW + 5))
+    ledger.create(record(owner="https://idp|alice"))
+    ledger.create(record(owner="https://idp|bob", store="s2", credential_id=f"vast.s2.{uuid.uuid4()}"))
+    pending = ledger.create(record(owner="https://idp|bob", state=PENDING))
+    assert [r.credential_id for r in _all_live(ledger, owner="https://idp|bob", store="s1", states=(ACTIVE,))] == [
+        mine.credential_id
+    ]
+    assert {r.credential_id for r in _all_live(ledger, owner="https://idp|bob", store="s1")} == {
+        mine.credential_id,
+        pending.credential_id,
+    }
+
+
+def test_an_owner_with_quotes_and_separators_is_matched_literally(ledger):
+    odd = ledger.create(record(owner="https://idp|o'brien\" or 1=1"))
+    ledger.create(record(owner="https://idp|o"))
+    assert [r.credential_id for r in _all_live(ledger, owner="https://idp|o'brien\" or 1=1")] == [odd.credential_id]
+
+
+@pytest.mark.parametrize("cursor", ["x", 42, ["a", "b", "c"], {"PartitionKey": 1}, {"credential_id": "x"}])
+def test_a_cursor_the_ledger_did_not_make_is_refused(ledger, cursor):
+    with pytest.raises(ValueError):
+        ledger.live(owner=None, store=None, states=(), limit=3, cursor=cursor)
