@@ -63,11 +63,21 @@ def container_credentials(ctx: RequestContext):
     return ctx.json(200, _vend(ctx, req, "container_credentials"))
 
 
+# Shapes an SDK fetches and refreshes by itself. botocore refreshes once fewer than 15 minutes are left,
+# so without a ttl_seconds they default to an hour (clamped to what the grant allows), not the store's
+# default: a 900 s credential would be fetched again before every call.
+SDK_REFRESHED_FORMATS = frozenset({"credential_process", "container_credentials"})
+SDK_DEFAULT_TTL_SECONDS = 3600
+
+
 def _vend(ctx: RequestContext, req, fmt: str) -> dict:
     """Authorize, mint (or reuse from the cache), audit and render one credential request."""
     svc = ctx.service
     _known_store(ctx, req.store)
-    grant = authorize(svc.config, ctx.caller, req.store, req.path, req.access, req.ttl_seconds)
+    ttl = req.ttl_seconds
+    if ttl is None and fmt in SDK_REFRESHED_FORMATS:
+        ttl = SDK_DEFAULT_TTL_SECONDS
+    grant = authorize(svc.config, ctx.caller, req.store, req.path, req.access, ttl)
     vendor = svc.vendor(req.store)
     if fmt not in vendor.formats:
         offered = sorted(vendor.formats - {"container_credentials"})

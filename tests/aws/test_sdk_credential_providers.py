@@ -100,9 +100,9 @@ def test_container_route_shares_the_cache_with_post_credentials(server, idp):
         "POST",
         "/api/v1/credentials",
         token=jwt,
-        body={"store": "s3", "path": "team-a/", "access": "write"},
+        body={"store": "s3", "path": "team-a/", "access": "write", "ttl_seconds": 3600},
     ).json()
-    assert container["AccessKeyId"] == posted["credential_id"]
+    assert container["AccessKeyId"] == posted["credential_id"]  # the container shape's default: an hour
 
 
 @pytest.mark.parametrize(
@@ -388,3 +388,44 @@ def test_credential_process_tool_never_prints_a_token_it_cannot_send(tmp_path):
     )
     assert done.returncode == 1 and done.stdout == ""
     assert "first-line" not in done.stderr and "second-line" not in done.stderr
+
+
+TEN_CALLS_SCRIPT = """
+import sys, boto3
+s3 = boto3.Session(region_name=sys.argv[2]).client("s3", endpoint_url=sys.argv[1])
+for _ in range(10):
+    s3.list_objects_v2(Bucket=sys.argv[3], Prefix="team-a/")
+"""
+
+
+def test_an_sdk_fetching_container_credentials_fetches_once_for_ten_calls(server, moto, idp, caplog):
+    # Without a ttl the container shape lasts an hour: botocore refreshes within 15 minutes of expiry,
+    # so the store's 900 s default would make it fetch again before every call.
+    caplog.set_level("INFO", logger="tvs.audit")
+    env = clean_env(
+        AWS_CONTAINER_CREDENTIALS_FULL_URI=f"{server.url}{CONTAINER_ROUTE}/s3?path=team-a/&access=read",
+        AWS_CONTAINER_AUTHORIZATION_TOKEN=token(idp, "dave", ["team-a"]),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", TEN_CALLS_SCRIPT, moto.url, REGION, BUCKET],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    audited = [r.getMessage() for r in caplog.records]
+    fetches = [m for m in audited if '"format":"container_credentials"' in m and '"subject":"dave"' in m]
+    assert len(fetches) == 1
+    assert '"ttl_seconds":3600' in fetches[0]
+
+
+def test_an_explicit_ttl_still_wins_for_the_sdk_shapes(server, idp):
+    resp = call(
+        server.service,
+        "GET",
+        f"{CONTAINER_ROUTE}/s3",
+        token=token(idp, "alice", ["team-a"]),
+        query={"path": "team-a/", "access": "read", "ttl_seconds": "900"},
+    )
+    assert resp.status == 200
