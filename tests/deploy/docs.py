@@ -31,39 +31,53 @@ def json_block(page: str, kind: str, name: str):
     return json.loads(block(page, kind, name))
 
 
-# -- running an offline block -------------------------------------------------------------------------
+# -- running offline blocks -----------------------------------------------------------------------------
 
-# Cloud tools the blocks call: stand-ins record their arguments (one call per record, arguments
-# separated by NUL) and print nothing. What a block computes offline (files it writes, arguments it
-# builds) is then checked as the real tool would receive it.
+# Cloud tools the blocks call: stand-ins record their arguments and print a canned answer for the
+# calls whose output a block keeps (``answers``: the start of the command line -> what it prints).
+# What the blocks compute offline (files they write, arguments they build) is then checked as the
+# real tool would receive it.
 RECORDED_TOOLS = ("aws", "az", "sam", "func", "kcadm.sh", "curl")
-_STAND_IN = """#!/bin/sh
-{ printf '%s\\0' "$(basename "$0")" "$@"; printf '\\036'; } >> "$TVS_DOC_CALLS"
+LINKED = ("examples", "shared", ".venv", ".venv-sam", "scripts", "samconfig.toml", "template.yaml")
+_STAND_IN = """#!{python}
+import json, os, sys
+argv = [os.path.basename(sys.argv[0]), *sys.argv[1:]]
+with open(os.environ["TVS_DOC_CALLS"], "a") as fh:
+    fh.write(json.dumps(argv) + "\\n")
+line = " ".join(argv)
+answers = json.loads(os.environ.get("TVS_DOC_ANSWERS", "{{}}"))
+for start in sorted(answers, key=len, reverse=True):
+    if line.startswith(start):
+        print(answers[start])
+        break
 """
-LINKED = ("examples", "shared", ".venv")  # what blocks run from the repository's root may use
 
 
-def run_offline(page: str, name: str, workdir, env: dict[str, str] | None = None,
-                tools: tuple[str, ...] = RECORDED_TOOLS) -> list[list[str]]:
-    """Run the block in ``workdir`` (the repository's root as far as the block can tell, its outputs
-    staying in ``workdir``); return the calls of the recorded tools."""
+def run_offline(page: str, names: str | list[str], workdir, env: dict[str, str] | None = None,
+                answers: dict[str, str] | None = None) -> list[list[str]]:
+    """Run the blocks (one shell, in order) in ``workdir``, which stands for the repository's root:
+    the repository's files the blocks use are linked there, and their outputs stay there. Returns
+    the calls of the stand-in tools, each as its argument list."""
     import os
     import subprocess
+    import sys
 
+    names = [names] if isinstance(names, str) else names
     bin_dir = workdir / ".doc-bin"
     bin_dir.mkdir(exist_ok=True)
-    for tool in tools:
+    for tool in RECORDED_TOOLS:
         path = bin_dir / tool
-        path.write_text(_STAND_IN)
+        path.write_text(_STAND_IN.format(python=sys.executable))
         path.chmod(0o755)
     for item in LINKED:
         if not (workdir / item).exists():
             (workdir / item).symlink_to(REPO / item)
     calls = workdir / ".doc-calls"
-    calls.write_bytes(b"")
-    script = "set -euo pipefail\n" + block(page, "offline", name) + "\n"
-    result = subprocess.run(["bash", "-c", script], cwd=workdir, capture_output=True, text=True, timeout=120,
+    calls.write_text("")
+    script = "set -euo pipefail\n" + "\n".join(block(page, "offline", name) for name in names) + "\n"
+    result = subprocess.run(["bash", "-c", script], cwd=workdir, capture_output=True, text=True, timeout=300,
                             env={"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(workdir),
-                                 "TVS_DOC_CALLS": str(calls), **(env or {})})
-    assert result.returncode == 0, f"{page} block {name} failed:\n{result.stdout}\n{result.stderr}"
-    return [record.split("\0")[:-1] for record in calls.read_text().split("\036") if record]
+                                 "TVS_DOC_CALLS": str(calls), "TVS_DOC_ANSWERS": json.dumps(answers or {}),
+                                 **(env or {})})
+    assert result.returncode == 0, f"{page} blocks {names} failed:\n{result.stdout}\n{result.stderr}"
+    return [json.loads(line) for line in calls.read_text().splitlines()]

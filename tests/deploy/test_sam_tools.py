@@ -8,14 +8,17 @@ make as ``PYTHON`` (the Makefile's default is the bare name ``python3.13``).
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 
 import pytest
 
+from tests.deploy.docs import block
 from tests.deploy.template import REPO
 
-SAM_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "eu-west-3"}
+SAM_ENV = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "eu-west-3"}  # docs/deploy.md step 1
+VALIDATE, BUILD = (shlex.split(line) for line in block("deploy.md", "offline", "aws-build").splitlines())
 FUNCTIONS = ("ApiFunction", "SweepFunction")
 RUNTIME_VERSION = "3.13"  # template.yaml's python3.13 (test_template holds the Makefile to it)
 ELF_MACHINE_AARCH64 = 183  # e_machine of an ELF file built for arm64 (the template's Architectures)
@@ -49,14 +52,15 @@ def runtime_python(version: str = RUNTIME_VERSION) -> str:
 def lambda_build(sam_venv, tmp_path_factory):
     build_dir = tmp_path_factory.mktemp("sam") / "build"
     env = {**SAM_ENV, "PYTHON": runtime_python()}
-    result = subprocess.run([str(sam_venv / "sam"), "build", "--build-in-source", "--build-dir", str(build_dir)],
+    # the documented command; samconfig.toml makes it build in source; the build goes to a temporary place
+    result = subprocess.run([str(sam_venv / BUILD[0]), *BUILD[1:], "--build-dir", str(build_dir)],
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return build_dir
 
 
-def test_sam_validate_with_lint_accepts_the_template(sam_venv):
-    result = subprocess.run([str(sam_venv / "sam"), "validate", "--lint", "--region", "eu-west-3"],
+def test_the_documented_sam_validate_with_lint_accepts_the_template(sam_venv):
+    result = subprocess.run([str(sam_venv / VALIDATE[0]), *VALIDATE[1:]],
                             cwd=REPO, env=SAM_ENV, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is a valid SAM Template" in result.stdout + result.stderr
