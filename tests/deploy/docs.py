@@ -13,9 +13,9 @@ _BLOCK = re.compile(r"<!-- (\w[\w-]*): ([\w-]+) -->\n```[a-z]*\n(.*?)\n```", re.
 
 
 def marked(page: str) -> dict[tuple[str, str], str]:
-    """{(kind, name): block text} of one page of docs/."""
+    """{(kind, name): block text} of one page of docs/ (or of the README)."""
     found = {}
-    for kind, name, body in _BLOCK.findall((DOCS / page).read_text()):
+    for kind, name, body in _BLOCK.findall((REPO / page if page == "README.md" else DOCS / page).read_text()):
         assert (kind, name) not in found, f"{page}: two blocks marked {kind}: {name}"
         found[(kind, name)] = body
     return found

@@ -200,3 +200,23 @@ def test_the_azure_settings_file_holds_the_whole_configuration_as_one_string(tmp
 
 def test_the_documented_build_commands_are_the_ones_the_sam_tests_run():
     assert block(PAGE, "offline", "aws-build").splitlines() == ["sam validate --lint", "sam build"]
+
+
+# -- the README's short forms ------------------------------------------------------------------------
+
+def test_the_readmes_aws_commands_deploy_the_whole_configuration(tmp_path):
+    config = json.loads((REPO / "examples" / "config.aws-lambda.json").read_text())
+    (tmp_path / "tvs-config.json").write_text(json.dumps(config, indent=2))
+    calls = run_offline("README.md", "readme-aws", tmp_path)
+    assert [c[:2] for c in calls] == [["sam", "validate"], ["sam", "build"], ["sam", "deploy"]]
+    overrides = sam_parses(calls[2][2:], tmp_path)["parameter_overrides"]
+    assert json.loads(overrides["TvsConfig"]) == config
+    assert overrides["AssumableRoleArns"] == "arn:aws:iam::111122223333:role/tvs-sales-raw"
+
+
+def test_the_readmes_azure_settings_file_holds_the_whole_configuration(tmp_path):
+    config = json.loads((REPO / "examples" / "config.azure.json").read_text())
+    (tmp_path / "tvs-config.json").write_text(json.dumps(config, indent=2))
+    run_offline("README.md", "readme-azure", tmp_path)
+    settings = json.loads((tmp_path / "tvs-settings.json").read_text())
+    assert (settings["TVS_MODE"], json.loads(settings["TVS_CONFIG"])) == ("deployed", config)
