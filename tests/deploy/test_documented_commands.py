@@ -114,11 +114,26 @@ def test_every_documented_deploy_carries_the_whole_configuration(aws_walkthrough
     assert [json.loads(p["parameter_overrides"]["TvsConfig"]) for p in parsed] == [written] * 3
 
 
+def test_without_a_secret_the_walkthrough_still_deploys_with_no_secret_to_read(tmp_path, template):
+    answers = {k: v for k, v in ANSWERS.items() if "secretsmanager" not in k}  # step 4 skipped: SECRET_ARN is empty
+    calls = run_offline(PAGE, AWS_BLOCKS, tmp_path, env=IDP_ENV, answers=answers)
+    for args in [c[2:] for c in calls if c[:2] == ["sam", "deploy"]]:
+        overrides = sam_parses(args, tmp_path)["parameter_overrides"]
+        assert overrides.get("SecretArns", "") == "" and Stack(template, **overrides).broken_rules() == []
+
+
 def test_the_parameters_file_carries_the_roles_the_secret_and_the_external_id(parsed):
     overrides = parsed[0]["parameter_overrides"]
     assert overrides["AssumableRoleArns"].split(",") == [f"arn:aws:iam::{ACCOUNT}:role/tvs-sales-raw",
                                                          "arn:aws:iam::444455556666:role/tvs-access"]
     assert (overrides["SecretArns"], overrides["TvsEnv1"]) == (SECRET_ARN, "tvs-7c1f0d9e-partner")
+
+
+def test_each_parameters_file_sets_both_configuration_parameters_so_a_switch_leaves_no_stale_one(aws_walkthrough):
+    workdir, _, _ = aws_walkthrough
+    for name in ("tvs-params.yaml", "tvs-params-source.yaml"):
+        overrides = sam_parses(["--parameter-overrides", f"file://{name}"], workdir)["parameter_overrides"]
+        assert {"TvsConfig", "TvsConfigSource"} <= set(overrides), name
 
 
 def test_every_documented_deploy_satisfies_the_templates_parameters_and_rules(parsed, template):
@@ -142,7 +157,7 @@ def test_the_source_parameters_file_names_the_ssm_parameter_the_walkthrough_writ
     name = put[put.index("--name") + 1]
     overrides = sam_parses(["--stack-name", STACK, "--parameter-overrides", "file://tvs-params-source.yaml"],
                            workdir)["parameter_overrides"]
-    assert overrides["TvsConfigSource"] == f"ssm:{name}" and "TvsConfig" not in overrides
+    assert (overrides["TvsConfigSource"], overrides["TvsConfig"]) == (f"ssm:{name}", "")
     assert put[put.index("--value") + 1] == "file://tvs-config.json"
     assert _constraint_errors(template, overrides) == [] and Stack(template, **overrides).broken_rules() == []
 
