@@ -3,8 +3,10 @@
 # libraries of lambda/requirements.txt for the functions' runtime and architecture, installed from
 # wheels for that platform (no Docker). Bytecode is compiled here because the Lambda file system is
 # read-only: Python could not cache it, and every cold start would compile the sources again.
-PYTHON ?= python3.11
-PYTHON_VERSION := 3.11
+# PYTHON must be the runtime's version (python3.13 on PATH, with pip): it compiles that bytecode.
+# Another interpreter of that version: `PYTHON=/path/to/python3.13 sam build`.
+PYTHON ?= python3.13
+PYTHON_VERSION := 3.13
 PLATFORM := manylinux2014_aarch64
 
 build-ApiFunction build-SweepFunction:

@@ -1,7 +1,8 @@
 """``python -m localdev``: the local service on its embedded default, in the foreground.
 
 Starts the emulators, the development identity provider and the service on 127.0.0.1:7071;
-Ctrl-C (or SIGTERM) stops everything it started.
+Ctrl-C (or SIGTERM) stops everything it started. ``--print-config`` prints the embedded
+configuration (with the emulator URLs this command would use) and starts nothing.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from .default_config import (
     embedded_config,
 )
 from .devidp import DevIdentityProvider
-from .emulators import REPO, Azurite, MotoServer, port_is_free
+from .emulators import AZURITE_ACCOUNT, REPO, Azurite, MotoServer, port_is_free
 from .server import LocalServer
 from .vms_simulator import VmsSimulator
+
+AZURITE_BLOB_PORT, AZURITE_TABLE_PORT = 10000, 10002
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,14 +50,17 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds between sweeps of expired VAST keys (the cloud deployments use a timer)",
     )
     args = parser.parse_args(argv)
+    state = Path(args.state)
+    issuer = f"http://127.0.0.1:{args.port}/dev-idp"
+    if args.print_config:  # what the run would serve, without starting (or creating) anything
+        print(json.dumps(embedded_config(_planned_emulators(args, state), issuer, state_dir=state), indent=2))
+        return 0
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     logsafe.install()
     logging.getLogger("azure").setLevel(logging.WARNING)  # the SDK logs every HTTP exchange at INFO
     logging.getLogger("botocore").setLevel(logging.WARNING)
-    state = Path(args.state)
     ca, cert, key = ensure_local_certs(state / "certs")
-    issuer = f"http://127.0.0.1:{args.port}/dev-idp"
     emulators: dict = {}
     stop_signal = {"hit": False}
 
@@ -66,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _terminate)  # also when started in the background, where SIGINT is inherited ignored
     try:
         emulators["azurite"] = Azurite(
-            cert, key, ca, blob_port=10000, table_port=10002, workdir=state / "azurite"
+            cert, key, ca, blob_port=AZURITE_BLOB_PORT, table_port=AZURITE_TABLE_PORT, workdir=state / "azurite"
         ).start()
         if not port_is_free(args.moto_port):
             print(f"port {args.moto_port} is in use: stop what listens there or pass --moto-port", file=sys.stderr)
@@ -80,9 +86,6 @@ def main(argv: list[str] | None = None) -> int:
         emulators["vms"] = _start_vms(args.vms_port, ca, cert, key)
         _prepare_demo_data(emulators)
         raw = embedded_config(emulators, issuer, state_dir=state)
-        if args.print_config:
-            print(json.dumps(raw, indent=2))
-            return 0
         try:
             config = parse_config(raw, mode="local")
         except ConfigError as exc:
@@ -104,6 +107,18 @@ def main(argv: list[str] | None = None) -> int:
         for emulator in emulators.values():
             emulator.stop()
     return 0
+
+
+def _planned_emulators(args, state: Path) -> dict:
+    """Stand-ins for the emulators a run would start, with the addresses it would give them."""
+    from types import SimpleNamespace
+
+    ca = state / "certs" / "ca.pem"  # where ensure_local_certs keeps the local CA
+    return {
+        "azurite": SimpleNamespace(blob_url=f"https://127.0.0.1:{AZURITE_BLOB_PORT}/{AZURITE_ACCOUNT}", ca=ca),
+        "moto": SimpleNamespace(url=f"http://127.0.0.1:{args.moto_port}"),
+        "vms": SimpleNamespace(url=f"https://127.0.0.1:{args.vms_port}", ca=ca),
+    }
 
 
 def _start_vms(port: int, ca: Path, cert: Path, key: Path):

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import access, kinds
+from .config_source import fetch_document, is_remote
 from .errors import ConfigError
 from .kinds import ValidationContext
 from .ledger import validate_ledger
@@ -129,7 +130,12 @@ def load_config(source: str | None = None, mode: str | None = None) -> Config:
     mode = mode if mode is not None else os.environ.get(MODE_ENV, "deployed")
     if not source:
         raise ConfigError(CONFIG_ENV, "is not set: name a configuration file or give the document inline")
-    text = source if source.lstrip().startswith("{") else _read(source)
+    if source.lstrip().startswith("{"):
+        text = source
+    elif is_remote(source):  # ssm:/name or s3://bucket/key (TvsConfigSource on AWS)
+        text = fetch_document(source)
+    else:
+        text = _read(source)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
