@@ -61,6 +61,16 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET",
+        "/api/v1/openapi-3.0.json",
+        "openapi30",
+        "openapi_30",
+        "This document in OpenAPI 3.0 (what API Gateway imports)",
+        auth=False,
+        response="OpenApi",
+        response_description="The OpenAPI 3.0 document",
+    ),
+    Operation(
+        "GET",
         "/api/v1/stores",
         "listStores",
         "list_stores",

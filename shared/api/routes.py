@@ -36,6 +36,10 @@ def openapi(ctx: RequestContext):
     return ctx.json(200, openapi_document([route.operation for route in ctx.service.routes]))
 
 
+def openapi_30(ctx: RequestContext):
+    return ctx.json(200, openapi_document([route.operation for route in ctx.service.routes], "3.0"))
+
+
 def list_stores(ctx: RequestContext):
     """The caller's grants per store, each saying what it can produce there (a prefix credential,
     per-object signed URLs, or neither), so a client offers only what the store will hand out."""
@@ -213,6 +217,7 @@ def revoke_credential(ctx: RequestContext):
 HANDLERS = {
     "health": health,
     "openapi": openapi,
+    "openapi30": openapi_30,
     "listStores": list_stores,
     "createCredential": create_credential,
     "listCredentials": list_credentials,

@@ -323,3 +323,9 @@ def test_the_export_command_prints_the_3_0_document_for_a_gateway_import(capsys)
 
     assert main(["--openapi", "3.0"]) == 0
     assert json.loads(capsys.readouterr().out)["openapi"] == "3.0.3"
+
+
+def test_the_service_serves_the_3_0_document_without_a_token(setup):
+    service, _, _ = setup
+    resp = call(service, "GET", "/api/v1/openapi-3.0.json")
+    assert resp.status == 200 and resp.json()["openapi"] == "3.0.3"
