@@ -73,7 +73,13 @@ def authorize(
         if path.startswith(prefix) and levels.covers(rule.access, access)
     ]
     if not matching:
-        raise forbidden(f"you are not granted '{access}' on store '{store_id}' at '{path or '/'}'")
+        detail = f"you are not granted '{access}' on store '{store_id}' at '{path or '/'}'"
+        if principal.groups_omitted and any(rule.match.groups for rule in config.grants):
+            detail += (
+                "; your token carries no groups because you are in too many (the identity provider's group "
+                "overage), so no group grant can apply: ask an administrator for an app role instead"
+            )
+        raise forbidden(detail)
     best = max(matching, key=lambda rp: rp[0].max_ttl_seconds)
     cap = min(best[0].max_ttl_seconds, store.ttl_max, config.limits.max_ttl_seconds)
     wanted = store.ttl_default if ttl_seconds is None else ttl_seconds

@@ -20,6 +20,7 @@ class Principal:
     username: str | None = None
     email: str | None = None
     expires_at: int | None = None
+    groups_omitted: bool = False  # the IdP left the groups out (Entra group overage): none could be matched
     extra: dict = field(
         default_factory=dict, compare=False, hash=False
     )  # verified claims other modules may map (e.g. VAST uid)

@@ -61,6 +61,14 @@ def _scopes(value) -> tuple[str, ...]:
     return _values(value)
 
 
+def _groups_omitted(claims: Mapping, groups_claim: str) -> bool:
+    """Entra's group overage: past 200 groups the token carries a pointer to Microsoft Graph
+    (``_claim_names.groups``) or ``hasgroups: true`` instead of the groups."""
+    names = claims.get("_claim_names")
+    overage = isinstance(names, dict) and groups_claim in names
+    return (overage or claims.get("hasgroups") is True) and _claim(claims, groups_claim) is None
+
+
 # A tenant id fills the issuer template and becomes part of the principal's key: one plain identifier.
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}\Z", re.ASCII)
 
@@ -199,6 +207,7 @@ class TokenValidator:
             ),
             email=claims.get("email") if isinstance(claims.get("email"), str) else None,
             expires_at=int(claims["exp"]),
+            groups_omitted=_groups_omitted(claims, names["groups"]),
             extra={k: v for k, v in claims.items() if isinstance(v, (str, int)) and k not in ("iss", "sub", "aud")},
         )
 

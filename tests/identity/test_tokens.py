@@ -381,3 +381,41 @@ def test_a_roles_claim_sent_as_one_string_is_one_role(idp, validator):
 
 def test_a_scope_claim_is_still_space_separated(idp, validator):
     assert validator.validate(idp.token(scope="read  write")).scopes == ("read", "write")
+
+
+def test_an_entra_token_with_group_overage_is_refused_with_a_reason_a_person_can_act_on():
+    from shared.authz import authorize
+
+    idp = RsaIdp("https://login.microsoftonline.com/common/v2.0")
+    config = parse_config(
+        {
+            "issuers": [
+                {
+                    "name": "entra",
+                    "issuer": ENTRA_TEMPLATE,
+                    "tenants": [TENANT_A],
+                    "audiences": ["tvs"],
+                    "jwks_uri": ENTRA_KEYS,
+                    "claims_profile": "entra",
+                }
+            ],
+            "stores": {"s": STORE},
+            "grants": [{"match": {"groups": ["0c5f-analysts"]}, "stores": ["s"], "access": "read"}],
+        }
+    )
+    principal = TokenValidator(config, fetch=idp.fetch).validate(
+        entra_token(
+            idp,
+            TENANT_A,
+            _claim_names={"groups": "src1"},
+            _claim_sources={"src1": {"endpoint": "https://graph.microsoft.com/v1.0/users/x/getMemberObjects"}},
+        )
+    )
+    assert principal.groups == () and principal.groups_omitted
+    with pytest.raises(Problem) as err:
+        authorize(config, principal, "s", "", "read", None)
+    assert err.value.status == 403 and "group overage" in err.value.detail
+
+
+def test_a_token_with_its_groups_is_not_taken_for_an_overage(idp, validator):
+    assert not validator.validate(idp.token(groups=["g"], hasgroups=True)).groups_omitted
