@@ -17,6 +17,7 @@ UPSTREAM = "An upstream service is unavailable"
 CATALOGUE: dict[str, tuple[int, str]] = {
     "malformed-json": (400, INVALID),
     "unknown-field": (400, INVALID),
+    "duplicate-field": (400, INVALID),
     "missing-field": (400, INVALID),
     "bad-type": (400, INVALID),
     "bad-access": (400, INVALID),

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .. import access
+from .. import access, strictjson
 from ..authz import MAX_REQUEST_TTL
 from ..config import STORE_ID
 from ..errors import bad_request, problem
@@ -43,16 +43,14 @@ def json_body(request: HttpRequest, max_bytes: int) -> dict:
     if ctype != "application/json":
         raise problem("unsupported-media-type", "send 'Content-Type: application/json'")
     try:
-        doc = json.loads(request.body.decode("utf-8"), parse_constant=_no_constants)
+        doc = strictjson.loads(request.body)
+    except strictjson.DuplicateMember as exc:
+        raise bad_request(f"{exc}: a request has one value per field", "duplicate-field") from None
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise bad_request("the body is not valid UTF-8 JSON", "malformed-json") from None
     if not isinstance(doc, dict):
         raise bad_request("the body must be a JSON object", "malformed-json")
     return doc
-
-
-def _no_constants(name: str):
-    raise ValueError(name)  # NaN / Infinity are not JSON
 
 
 def _fields(doc: dict, allowed: tuple[str, ...], required: tuple[str, ...]) -> None:

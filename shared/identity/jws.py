@@ -14,10 +14,11 @@ RFC 7515 writes it (docs/design.md, Identity):
 from __future__ import annotations
 
 import base64
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from .. import strictjson
 
 MAX_TOKEN_CHARS = 16_384
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-]+\Z", re.ASCII)
@@ -64,25 +65,12 @@ def _segment(text: str, what: str) -> bytes:
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        value = strictjson.loads(data)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise MalformedToken(f"the token's {what} is not a JSON object") from None
     if not isinstance(value, dict):
         raise MalformedToken(f"the token's {what} is not a JSON object")
     return value
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError("duplicate member name")
-        out[key] = value
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(name)  # NaN and Infinity are not JSON
 
 
 __all__ = ["CompactJws", "MalformedToken", "MAX_TOKEN_CHARS", "parse_compact"]

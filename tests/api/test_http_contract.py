@@ -329,3 +329,20 @@ def test_the_service_serves_the_3_0_document_without_a_token(setup):
     service, _, _ = setup
     resp = call(service, "GET", "/api/v1/openapi-3.0.json")
     assert resp.status == 200 and resp.json()["openapi"] == "3.0.3"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"store": "s", "access": "read", "access": "delete"}',
+        b'{"store": "s", "access": "read", "path": "a/", "path": "b/"}',
+        b'{"store": "s", "store": "s", "access": "read"}',
+    ],
+)
+def test_a_body_naming_a_field_twice_is_400_and_nothing_is_minted(setup, raw):
+    service, vendor, tok = setup
+    resp = call(
+        service, "POST", "/api/v1/credentials", token=tok, raw_body=raw, headers={"Content-Type": "application/json"}
+    )
+    assert_problem(resp, 400)
+    assert resp.json()["type"].endswith("/duplicate-field") and vendor.issued == []
