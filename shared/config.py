@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -52,6 +53,7 @@ class IssuerConfig:
     http_timeout_seconds: float
     any_tenant: bool = False  # a {tenantid} issuer open to every tenant: every grant for it must match on tenant
     https_only: bool = True  # deployed mode: a jwks_uri found through discovery must be https too
+    immutable_claims: tuple[str, ...] = ()  # mutable-by-default claims this issuer manages (prefix placeholders)
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ _ISSUER_FIELDS = (
     "refetch_cooldown_seconds",
     "http_timeout_seconds",
     "any_tenant",
+    "immutable_claims",
 )
 TENANT_TEMPLATE = "{tenantid}"
 PRINCIPAL_KEY_SEPARATOR = "|"  # Principal.key is "<issuer>|<subject>": an issuer never contains it
@@ -281,10 +284,24 @@ def _parse_issuer(s: Section, mode: str) -> IssuerConfig:
         dev=dev,
         any_tenant=any_tenant,
         https_only=mode != "local",
+        immutable_claims=_immutable_claims(s),
         max_stale_seconds=s.integer("max_stale_seconds", 86_400, 0, 7 * 86_400),
         refetch_cooldown_seconds=s.integer("refetch_cooldown_seconds", 60, 1, 3_600),
         http_timeout_seconds=float(s.integer("http_timeout_seconds", 3, 1, 30)),
     )
+
+
+# Claims their owner (or a tenant administrator) can change: not identities (Entra ID warns against
+# authorizing on them). A grant's prefix names them only where the issuer says they are managed.
+MUTABLE_CLAIMS = ("preferred_username", "email")
+
+
+def _immutable_claims(s: Section) -> tuple[str, ...]:
+    claims = s.strings("immutable_claims", ())
+    for j, claim in enumerate(claims):
+        if claim not in MUTABLE_CLAIMS:
+            raise ConfigError(f"{s.path('immutable_claims')}[{j}]", f"must be one of {', '.join(MUTABLE_CLAIMS)}")
+    return claims
 
 
 def _tenancy(s: Section, issuer: str) -> tuple[tuple[str, ...], bool]:
@@ -385,6 +402,22 @@ def _check_match_issuers(m: Section, match: Match, issuers: tuple[IssuerConfig, 
         )
 
 
+def _check_mutable_placeholders(s: Section, prefix: str, match: Match, issuers: tuple[IssuerConfig, ...]) -> None:
+    """A prefix placeholder names whose data the caller reaches: never a claim its owner can change
+    (a user who renames themselves would reach another user's prefix), unless every issuer the grant
+    reaches says that claim is managed and immutable there (``immutable_claims``)."""
+    used = {name for _, name, _, _ in string.Formatter().parse(prefix) if name}
+    for claim in sorted(used & set(MUTABLE_CLAIMS)):
+        reached = [i for i in issuers if not match.issuers or i.name in match.issuers]
+        loose = [i.name for i in reached if claim not in i.immutable_claims]
+        if loose:
+            raise ConfigError(
+                s.path("prefix"),
+                f"{{{claim}}} is a claim its owner can change at issuer {loose[0]!r}: use {{sub}} or {{oid}}, or list "
+                f"{claim!r} in that issuer's immutable_claims if it is managed and cannot change there",
+            )
+
+
 def _parse_admin_groups(doc: Section, issuers: tuple[IssuerConfig, ...]) -> tuple[tuple[str, str], ...]:
     """``["g"]`` with one issuer, or ``{"issuer-name": ["g", ...]}``: the admin groups of each issuer."""
     raw = doc.get("admin_groups", (list, dict), [])
@@ -431,6 +464,7 @@ def _parse_grants(
             validate_prefix_template(prefix, PLACEHOLDERS)
         except ValueError as exc:
             raise ConfigError(s.path("prefix"), str(exc)) from None
+        _check_mutable_placeholders(s, prefix, match, issuers)
         out.append(
             GrantRule(
                 name=s.string("name", f"grant-{i}"),

@@ -193,3 +193,24 @@ def test_an_issuer_containing_the_principal_key_separator_is_refused():
 
 def test_a_tenant_template_issuer_without_a_jwks_uri_is_refused():
     assert refused_key(broken(lambda d: d["issuers"][0].pop("jwks_uri"))) == "issuers[0].jwks_uri"
+
+
+@pytest.mark.parametrize("claim", ["email", "preferred_username"])
+def test_a_prefix_naming_a_claim_its_owner_can_change_is_refused(claim):
+    doc = broken(lambda d: d["grants"][0].update(prefix=f"users/{{{claim}}}/"))
+    assert refused_key(doc) == "grants[0].prefix"
+
+
+def test_a_claim_the_issuer_manages_may_name_a_prefix():
+    def managed(d):
+        d["issuers"][0]["immutable_claims"] = ["email"]
+        d["grants"][0]["prefix"] = "users/{email}/"
+
+    assert parse_config(broken(managed)).grants[0].prefix == "users/{email}/"
+
+
+def test_immutable_claims_names_only_claims_that_could_change():
+    assert (
+        refused_key(broken(lambda d: d["issuers"][0].update(immutable_claims=["sub"])))
+        == "issuers[0].immutable_claims[0]"
+    )
