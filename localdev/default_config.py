@@ -96,6 +96,7 @@ def demo_accessmanager(stores: dict) -> dict | None:
             "demo": {
                 "id": 1,
                 "store": "demo-azure",
+                "issuers": ["dev"],
                 "confidentiality": "public",
                 "description": "Azurite: spaces loadingzone (internal), main (private), open (public)",
                 "spaces": {
