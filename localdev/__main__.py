@@ -25,6 +25,7 @@ from .default_config import (
     DEMO_AWS_EXTERNAL_ID,
     DEMO_AWS_ROLE_ARN,
     DEMO_AWS_SECRETS,
+    DEMO_SPACES,
     DEMO_VMS_TOKEN_ENV,
     embedded_config,
 )
@@ -160,10 +161,11 @@ def _prepare_demo_data(emulators: dict) -> None:
         from azure.storage.blob import BlobServiceClient
 
         client = BlobServiceClient.from_connection_string(azurite.connection_string, connection_verify=str(azurite.ca))
-        try:
-            client.create_container("demo")
-        except ResourceExistsError:
-            pass
+        for container in ("demo", *DEMO_SPACES):  # the demo-azure store, and the spaces of organization demo
+            try:
+                client.create_container(container)
+            except ResourceExistsError:
+                pass
     moto = emulators.get("moto")
     if moto is not None:
         _prepare_moto(moto)

@@ -79,6 +79,35 @@ def demo_stores(emulators: dict) -> dict:
     return stores
 
 
+# The access-manager demo (docs/accessmanager.md): organization "demo" on Azurite's account.
+DEMO_SPACES = {"loadingzone": "internal", "main": "private", "open": "public"}
+
+
+def demo_accessmanager(stores: dict) -> dict | None:
+    """Organization ``demo`` on the Azurite store, its spaces' containers created at start-up."""
+    if "demo-azure" not in stores:
+        return None
+    return {
+        "roles_from": "roles",
+        "create_containers": False,
+        "sas": {"expiration": {"read": 60, "write": 60, "delete": 60}, "cache": {"buffer": 2}},
+        "notifier": {"kind": "log"},
+        "organizations": {
+            "demo": {
+                "id": 1,
+                "store": "demo-azure",
+                "issuers": ["dev"],
+                "confidentiality": "public",
+                "description": "Azurite: spaces loadingzone (internal), main (private), open (public)",
+                "spaces": {
+                    name: {"id": i, "confidentiality": level}
+                    for i, (name, level) in enumerate(DEMO_SPACES.items(), start=1)
+                },
+            }
+        },
+    }
+
+
 def embedded_config(emulators: dict, issuer: str = DEV_ISSUER, state_dir: Path | None = None) -> dict:
     """The whole document; with a VMS simulator, a SQLite key ledger under ``state_dir``."""
     doc = {
@@ -121,6 +150,9 @@ def embedded_config(emulators: dict, issuer: str = DEV_ISSUER, state_dir: Path |
         ],
         "admin_groups": {"dev": ["demo-admins"]},
     }
+    accessmanager = demo_accessmanager(doc["stores"])
+    if accessmanager is not None:
+        doc["accessmanager"] = accessmanager
     if "vms" in emulators:
         doc["ledger"] = {"backend": "sqlite", "path": str(Path(state_dir or ".local") / "vast-ledger.sqlite3")}
     return doc

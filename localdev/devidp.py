@@ -1,7 +1,8 @@
 """The development identity provider (local mode only; docs/api.md, Development identity provider).
 
-Issues ES256 access tokens for any subject and groups it is asked for, so demos and tests can
-play every role, and make expired or foreign tokens on purpose through ``claims``.
+Issues ES256 access tokens for any subject, groups and roles it is asked for, so demos and tests can
+play every role (the access-manager roles such as ``org_demo_access`` go in ``roles``), and make
+expired or foreign tokens on purpose through ``claims``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class DevIdentityProvider:
     def jwks(self) -> dict:
         return {"keys": [self._jwk]}
 
-    def mint(self, sub: str, groups: list[str] | None = None, claims: dict | None = None) -> dict:
+    def mint(
+        self, sub: str, groups: list[str] | None = None, claims: dict | None = None, roles: list[str] | None = None
+    ) -> dict:
         now = int(time.time())
         body = {
             "iss": self.issuer,
@@ -51,6 +54,8 @@ class DevIdentityProvider:
             "jti": uuid.uuid4().hex,
             "groups": list(groups or []),
         }
+        if roles:
+            body["roles"] = list(roles)
         body.update(claims or {})
         token = jwt.encode(body, self._key, algorithm="ES256", headers={"kid": self.kid, "typ": "at+jwt"})
         return {"access_token": token, "token_type": "Bearer", "expires_in": max(0, int(body["exp"]) - now)}
@@ -66,15 +71,24 @@ class DevIdentityProvider:
                 req = json.loads(body or b"{}")
                 sub = req["sub"]
                 groups = req.get("groups", [])
+                roles = req.get("roles", [])
                 claims = req.get("claims", {})
-                if not isinstance(sub, str) or not sub or not isinstance(groups, list) or not isinstance(claims, dict):
+                if (
+                    not isinstance(sub, str)
+                    or not sub
+                    or not isinstance(groups, list)
+                    or not isinstance(roles, list)
+                    or not all(isinstance(r, str) for r in roles)
+                    or not isinstance(claims, dict)
+                ):
                     raise ValueError
-                return 200, self.mint(sub, groups, claims)
+                return 200, self.mint(sub, groups, claims, roles)
             except (ValueError, KeyError, TypeError, RecursionError, OverflowError):
                 return 400, {
                     "type": "about:blank",
                     "title": "Bad request",
                     "status": 400,
-                    "detail": "send {\"sub\": str, \"groups\": [str], \"claims\": {}} (exp, iat and nbf numbers)",
+                    "detail": "send {\"sub\": str, \"groups\": [str], \"roles\": [str], \"claims\": {}} "
+                    "(exp, iat and nbf numbers)",
                 }
         return 404, {"type": "about:blank", "title": "Not found", "status": 404, "detail": "no such dev-idp route"}

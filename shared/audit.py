@@ -32,6 +32,7 @@ FIELDS = (
     "format",
     "method",
     "count",
+    "commit_id",
 )
 
 

@@ -1,8 +1,10 @@
 """Issued-credential cache (docs/design.md, Caching).
 
 A credential is reused until ``min(half its life, max_reuse)`` after it was issued, and never
-once it is within ``safety_buffer`` of its expiry. Entries are bounded (LRU). Concurrent
-identical requests coalesce: one caller mints, the others wait for its result.
+once it is within ``safety_buffer`` of its expiry. Without ``half_life`` (the access-manager SAS
+cache, docs/accessmanager.md) only ``max_reuse`` and the safety buffer limit the reuse. Entries
+are bounded (LRU). Concurrent identical requests coalesce: one caller mints, the others wait for
+its result.
 """
 
 from __future__ import annotations
@@ -41,8 +43,10 @@ class CredentialCache(Generic[T]):
         clock: Callable[[], datetime],
         issued_at: Callable[[T], datetime],
         expires_at: Callable[[T], datetime],
+        half_life: bool = True,
     ):
         self._max = max_entries
+        self._half_life = half_life
         self._max_reuse = max_reuse
         self._buffer = safety_buffer
         self._clock = clock
@@ -56,8 +60,8 @@ class CredentialCache(Generic[T]):
 
     def _reuse_until(self, value: T) -> datetime:
         issued, expires = self._issued_at(value), self._expires_at(value)
-        half = issued + (expires - issued) / 2
-        return min(half, issued + self._max_reuse, expires - self._buffer)
+        until = min(issued + self._max_reuse, expires - self._buffer)
+        return min(until, issued + (expires - issued) / 2) if self._half_life else until
 
     def get_or_mint(self, key: Hashable, mint: Callable[[], T]) -> tuple[T, bool]:
         """Return ``(credential, reused)``; ``mint`` runs at most once per key at a time."""

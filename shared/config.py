@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import access, kinds
+from .accessmanager.directory import AccessManagerConfig, parse_accessmanager
 from .config_source import fetch_document, is_remote
 from .errors import ConfigError
 from .kinds import ValidationContext
@@ -120,6 +121,7 @@ class Config:
     limits: Limits
     admin_groups: tuple[tuple[str, str], ...]  # (issuer name, group): a group is only ever its own issuer's
     ledger: Mapping[str, Any] | None = None  # the key ledger of revocable kinds (shared.ledger.validate_ledger)
+    accessmanager: AccessManagerConfig | None = None  # organizations and spaces (docs/accessmanager.md)
 
     @property
     def local(self) -> bool:
@@ -157,7 +159,9 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
     if mode not in ("local", "deployed"):
         raise ConfigError(MODE_ENV, "must be 'local' or 'deployed'")
     doc = Section(
-        "", raw, ("$schema", "description", "issuers", "stores", "grants", "limits", "admin_groups", "ledger")
+        "",
+        raw,
+        ("$schema", "description", "issuers", "stores", "grants", "limits", "admin_groups", "ledger", "accessmanager"),
     )
     limits = _parse_limits(
         doc.section("limits", ("max_body_bytes", "max_ttl_seconds", "credential_cache", "token_cache"), {})
@@ -166,6 +170,11 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
     stores = _parse_stores(doc, mode, limits, issuers)
     grants = _parse_grants(doc, stores, issuers)
     ledger = _parse_ledger(doc, mode, stores)
+    accessmanager = (
+        parse_accessmanager(doc.raw["accessmanager"], mode, stores, issuers, limits.max_ttl_seconds)
+        if doc.has("accessmanager")
+        else None
+    )
     return Config(
         mode=mode,
         issuers=issuers,
@@ -174,6 +183,7 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
         limits=limits,
         admin_groups=_parse_admin_groups(doc, issuers),
         ledger=MappingProxyType(ledger) if ledger else None,
+        accessmanager=accessmanager,
     )
 
 

@@ -26,6 +26,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "bad-path": (400, INVALID),
     "bad-ttl": (400, INVALID),
     "bad-cursor": (400, INVALID),
+    "bad-name": (400, INVALID),
     "bad-content-length": (400, INVALID),
     "body-incomplete": (400, INVALID),
     "bad-request-line": (400, INVALID),
@@ -36,6 +37,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "policy-too-large": (400, "The session policy would be too large"),
     "credentials-unsupported": (400, "This store hands out signed URLs only"),
     "signed-urls-unsupported": (400, "This store does not hand out signed URLs"),
+    "sas-unsupported": (400, "This organization's storage has no SAS"),
     "missing-token": (401, "A bearer token is required"),
     "invalid-token": (401, "The bearer token is missing or not valid"),
     "forbidden": (403, NOT_GRANTED),
@@ -47,6 +49,8 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "not-revocable": (409, CONFLICT),
     "credential-pending": (409, CONFLICT),
     "vast-key-cap": (409, CONFLICT),
+    "container-missing": (409, CONFLICT),
+    "commit-too-large": (409, CONFLICT),
     "length-required": (411, "Length required"),
     "body-too-large": (413, "The request body is too large"),
     "uri-too-long": (414, "The request target is too long"),
@@ -60,6 +64,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "idp-unavailable": (503, UPSTREAM),
     "secret-missing": (503, UPSTREAM),
     "store-misconfigured": (503, UPSTREAM),
+    "notifier-unavailable": (503, UPSTREAM),
     "service-misconfigured": (503, "The service is not configured"),
 }
 

@@ -17,7 +17,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-CLOUD_SDKS = ("boto3", "botocore", "azure.storage", "azure.identity", "azure.core", "azure.data", "google")
+CLOUD_SDKS = (
+    "boto3",
+    "botocore",
+    "azure.storage",
+    "azure.identity",
+    "azure.core",
+    "azure.data",
+    "azure.eventhub",
+    "google",
+)
 DEPLOYED_CONFIG = {
     "issuers": [
         {
@@ -36,6 +45,17 @@ DEPLOYED_CONFIG = {
         }
     },
     "grants": [{"match": {"groups": ["analysts"]}, "stores": ["*"], "access": "read"}],
+    "accessmanager": {
+        "notifier": {"kind": "event-hubs", "fully_qualified_namespace": "ns.servicebus.windows.net"},
+        "organizations": {
+            "acct": {
+                "id": 1,
+                "store": "sales-raw",
+                "confidentiality": "internal",
+                "spaces": {"loadingzone": {"confidentiality": "internal"}},
+            }
+        },
+    },
 }
 PROBE = """
 import importlib, json, sys

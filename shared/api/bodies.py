@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import access, strictjson
+from ..accessmanager.directory import ORGANIZATION_NAME, SPACE_NAME
 from ..authz import MAX_REQUEST_TTL
 from ..config import STORE_ID
 from ..errors import bad_request, problem
@@ -196,3 +197,70 @@ def decode_cursor(text: str | None) -> Any:
         return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
     except (ValueError, RecursionError):
         raise bad_request("'cursor' is not one this service handed out", "bad-cursor") from None
+
+
+# -- the access-manager API (docs/accessmanager.md): query parameters, checked before any I/O ----------
+PERMISSION_FILTERS = ("READ", "WRITE", "DELETE", "GET")
+MAX_ORGANIZATION_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class AccessManagerQuery:
+    organization: str
+    space: str
+    root_dir: str | None = None
+
+
+def _name(query: dict[str, str], key: str, pattern, rule: str) -> str:
+    value = query[key]
+    if not pattern.match(value):
+        raise bad_request(f"'{key}' must be {rule}; '{_shown(value)}' is not", "bad-name")
+    return value
+
+
+def _shown(value: str) -> str:
+    """A refused value, safe to repeat in a detail: printable ASCII, at most 64 characters."""
+    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in value[:64])
+    return text + ("…" if len(value) > 64 else "")
+
+
+def organization_name(value: str) -> str:
+    return _name({"organization": value}, "organization", ORGANIZATION_NAME, "3-24 characters of a-z and 0-9")
+
+
+def accessmanager_query(query: dict[str, str], with_root_dir: bool = False) -> AccessManagerQuery:
+    """``?organization=&space=`` (and ``rootDir=`` for commit). Names follow that service's rules,
+    exactly: no other letter case, no other Unicode form, nothing that could mean more than itself."""
+    allowed = ("organization", "space", "rootDir") if with_root_dir else ("organization", "space")
+    _fields(query, allowed, ("organization", "space"))
+    organization = _name(query, "organization", ORGANIZATION_NAME, "3-24 characters of a-z and 0-9")
+    space = _name(query, "space", SPACE_NAME, "3-63 characters of a-z, 0-9 and '-'")
+    if not with_root_dir:
+        return AccessManagerQuery(organization, space)
+    root_dir = query.get("rootDir", "none")  # that service's default when a client leaves it out
+    try:
+        if root_dir == "" or root_dir.startswith("/") or root_dir.endswith("/"):
+            raise ValueError("'rootDir' is a directory without a leading or trailing '/'")
+        validate_path(root_dir, "'rootDir'")
+    except ValueError as exc:
+        raise bad_request(str(exc), "bad-path") from None
+    return AccessManagerQuery(organization, space, root_dir)
+
+
+def permission_filter(query: dict[str, str]) -> str | None:
+    """``?permissions=READ|WRITE|DELETE|GET`` in any letter case (as that service reads it); GET or
+    none: no filter."""
+    _fields(query, ("permissions",), ())
+    value = query.get("permissions")
+    if value is None:
+        return None
+    upper = value.upper() if value.isascii() else ""
+    if upper not in PERMISSION_FILTERS:
+        raise bad_request(f"'permissions' must be one of {', '.join(PERMISSION_FILTERS)}", "bad-access")
+    return None if upper == "GET" else upper
+
+
+def organization_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or int(text) < 1 or int(text) > MAX_ORGANIZATION_ID:
+        raise bad_request("the organization id is a positive integer", "bad-type")
+    return int(text)

@@ -33,6 +33,7 @@ class Operation:
     response: str | None = None
     response_status: int = 200
     response_description: str = "OK"
+    media_type: str = "application/json"  # of the success response
     parameters: tuple[dict[str, Any], ...] = ()
     errors: tuple[int, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
@@ -46,6 +47,131 @@ class Operation:
 def _path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
+
+# The access-manager API (docs/accessmanager.md): that service's paths under our base path, its query names.
+ORGANIZATION_PATTERN = "^[a-z0-9]{3,24}$"
+SPACE_PATTERN = "^[a-z0-9-]{3,63}$"
+_ORGANIZATION = {
+    "name": "organization",
+    "in": "query",
+    "required": True,
+    "description": "the organization (a storage account)",
+    "schema": {"type": "string", "pattern": ORGANIZATION_PATTERN},
+}
+_SPACE = {
+    "name": "space",
+    "in": "query",
+    "required": True,
+    "description": "the space (a container of the organization)",
+    "schema": {"type": "string", "pattern": SPACE_PATTERN},
+}
+_ROOT_DIR = {
+    "name": "rootDir",
+    "in": "query",
+    "description": "the directory of the loadingzone this upload wrote to (literal path rules, no leading or "
+    "trailing '/')",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 1024, "default": "none"},
+}
+_PERMISSIONS = {
+    "name": "permissions",
+    "in": "query",
+    "description": "only what the caller holds this permission on (any letter case); GET or none: what the caller "
+    "may use at all",
+    "schema": {"type": "string", "enum": ["READ", "WRITE", "DELETE", "GET"]},
+}
+_ORGA_ID = {"name": "orgaId", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_AM_ERRORS = (400, 401, 403, 404, 409, 503)
+
+
+def _sas(path: str, operation_id: str, function: str, summary: str) -> Operation:
+    return Operation(
+        "POST",
+        f"/api/v2.0/accessmanager/{path}",
+        operation_id,
+        function,
+        summary,
+        response="SasToken",
+        response_description="The SAS token alone, as text (no leading '?')",
+        media_type="text/plain",
+        parameters=(_ORGANIZATION, _SPACE),
+        errors=_AM_ERRORS,
+    )
+
+
+ACCESSMANAGER_OPERATIONS: tuple[Operation, ...] = (
+    _sas("read", "amRead", "am_read", "A container SAS to list and read a space"),
+    _sas(
+        "upload",
+        "amUpload",
+        "am_upload",
+        "A container SAS to upload into the organization's loadingzone (needs write rights on the space)",
+    ),
+    _sas(
+        "upload/main",
+        "amUploadMain",
+        "am_upload_main",
+        "A container SAS to upload straight into the space (needs delete rights on it)",
+    ),
+    _sas("delete", "amDelete", "am_delete", "A container SAS to list, read, write and delete in a space"),
+    Operation(
+        "POST",
+        "/api/v2.0/accessmanager/commit",
+        "amCommit",
+        "am_commit",
+        "Signal that an upload to the loadingzone is complete: the files under rootDir, and one commit event",
+        response="CommitFiles",
+        response_description="The names of the loadingzone's files under rootDir/",
+        parameters=(_ORGANIZATION, _SPACE, _ROOT_DIR),
+        errors=_AM_ERRORS,
+    ),
+    Operation(
+        "GET",
+        "/api/v1.0/organization",
+        "omListOrganizations",
+        "om_list_organizations",
+        "The organizations the caller may use, or holds a permission on a space of",
+        response="OrganizationList",
+        parameters=(_PERMISSIONS,),
+        errors=(400, 401, 404, 503),
+    ),
+    Operation(
+        "GET",
+        "/api/v1.0/organization/name/{name}",
+        "omOrganizationByName",
+        "om_organization_by_name",
+        "One organization the caller may use, by name",
+        response="Organization",
+        parameters=(
+            {
+                "name": "name",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": ORGANIZATION_PATTERN},
+            },
+        ),
+        errors=(400, 401, 403, 404, 503),
+    ),
+    Operation(
+        "GET",
+        "/api/v2.0/organization/{orgaId}/space",
+        "omListSpaces",
+        "om_list_spaces",
+        "The spaces of one organization the caller holds a permission on",
+        response="SpaceList",
+        parameters=(_ORGA_ID, _PERMISSIONS),
+        errors=(400, 401, 403, 404, 503),
+    ),
+    Operation(
+        "GET",
+        "/api/v1.0/space/{orgaId}",
+        "omListSpacesV1",
+        "om_list_spaces_v1",
+        "The spaces of one organization the caller holds a permission on (the older path)",
+        response="SpaceList",
+        parameters=(_ORGA_ID, _PERMISSIONS),
+        errors=(400, 401, 403, 404, 503),
+    ),
+)
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/api/v1/health", "health", "health", "Liveness", auth=False, response="Health"),
@@ -161,6 +287,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         errors=(400, 401, 403, 404, 503),
     ),
+    *ACCESSMANAGER_OPERATIONS,
 )
 
 __all__ = ["API_VERSION", "BASE_PATH", "OPERATIONS", "Operation"]

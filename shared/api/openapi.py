@@ -30,7 +30,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         }
     ok: dict[str, Any] = {"description": op.response_description}
     if op.response:
-        ok["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.response}"}}}
+        ok["content"] = {op.media_type: {"schema": {"$ref": f"#/components/schemas/{op.response}"}}}
     doc["responses"] = {
         str(op.response_status): ok,
         **{str(c): {"$ref": f"#/components/responses/E{c}"} for c in op.errors},
@@ -185,6 +185,57 @@ SCHEMAS = {
         "properties": {k: {"type": "string"} for k in ("AccessKeyId", "SecretAccessKey", "Token", "Expiration")},
     },
 }
+
+_CONFIDENTIALITY = {"type": "string", "enum": ["PUBLIC", "INTERNAL", "PRIVATE"]}
+SCHEMAS.update(
+    {
+        "SasToken": {
+            "type": "string",
+            "minLength": 1,
+            "description": "a container SAS (query string without '?'): sp=rl to read, racwl to upload, "
+            "racwdl to delete",
+        },
+        "CommitFiles": {
+            "type": "array",
+            "maxItems": 10000,
+            "description": "blob names in the loadingzone, sorted; the response header X-Commit-Id names the event",
+            "items": {"type": "string"},
+        },
+        "Organization": {
+            "type": "object",
+            "required": ["id", "name", "confidentiality"],
+            "properties": {
+                "id": {"type": "integer", "minimum": 1},
+                "name": {"type": "string", "pattern": "^[a-z0-9]{3,24}$"},
+                "displayName": {"type": "string"},
+                "description": {"type": "string"},
+                "confidentiality": _CONFIDENTIALITY,
+                "state": {"type": "string", "enum": ["OPEN"]},
+                "owners": {"type": "array", "items": {"type": "string"}},
+                "tags": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        "OrganizationList": {"type": "array", "items": {"$ref": "#/components/schemas/Organization"}},
+        "Space": {
+            "type": "object",
+            "required": ["name", "confidentiality", "organizationId"],
+            "properties": {
+                "id": {"type": ["integer", "null"], "minimum": 1},
+                "name": {"type": "string", "pattern": "^[a-z0-9-]{3,63}$"},
+                "displayName": {"type": "string"},
+                "identifier": {"type": "string", "description": "the container (or S3 prefix) of the space"},
+                "description": {"type": "string"},
+                "confidentiality": _CONFIDENTIALITY,
+                "organizationId": {"type": "integer", "minimum": 1},
+                "state": {"type": "string", "enum": ["OPEN"]},
+                "capabilities": {"type": "array", "items": {"type": "string", "enum": ["STORAGE"]}},
+                "owners": {"type": "array", "items": {"type": "string"}},
+                "tags": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        "SpaceList": {"type": "array", "items": {"$ref": "#/components/schemas/Space"}},
+    }
+)
 
 ERROR_TEXT = {
     400: "Bad request",

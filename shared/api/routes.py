@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from .. import audit, kinds
 from ..access import METHOD_ACCESS
+from ..accessmanager.service import AccessManager, organization_dto, space_dto
 from ..authz import authorize, is_admin, may_revoke, visible_grants
 from ..clock import iso
 from ..errors import bad_request, conflict, forbidden, not_found, unavailable
 from ..kinds.contract import RevocableVendor
 from ..ledger import LIVE, LedgerUnavailable
 from .bodies import (
+    accessmanager_query,
     credential_list_query,
     credential_query,
     credential_request,
     encode_cursor,
     json_body,
+    organization_id,
+    organization_name,
+    permission_filter,
     signed_url_request,
 )
 from .context import RequestContext, Route
@@ -214,6 +219,100 @@ def revoke_credential(ctx: RequestContext):
     return HttpResponse(204, {**SECURITY_HEADERS, "X-Request-Id": ctx.request.request_id}, b"")
 
 
+# -- the access-manager API (docs/accessmanager.md) ----------------------------------------------------
+def _accessmanager(ctx: RequestContext) -> AccessManager:
+    if ctx.service.accessmanager is None:
+        raise not_found("this service has no organizations and spaces configured (the accessmanager section)")
+    return ctx.service.accessmanager
+
+
+def _text(ctx: RequestContext, text: str) -> HttpResponse:
+    headers = {
+        "Content-Type": "text/plain;charset=UTF-8",
+        **SECURITY_HEADERS,
+        "X-Request-Id": ctx.request.request_id,
+    }
+    return HttpResponse(200, headers, text.encode())
+
+
+def _sas_handler(operation: str):
+    def handler(ctx: RequestContext) -> HttpResponse:
+        q = accessmanager_query(ctx.request.query)
+        sas = _accessmanager(ctx).sas(ctx.caller, operation, q.organization, q.space)
+        credential = sas.credential
+        audit.record(
+            "issue",
+            "issued",
+            principal=ctx.caller,
+            request_id=ctx.request.request_id,
+            route=f"accessmanager/{operation}",
+            store=sas.organization.store,
+            provider=credential.provider,
+            scope={
+                "organization": sas.organization.name,
+                "space": sas.space.name,
+                "container": sas.container,
+                "permission": sas.permission,
+            },
+            ttl_seconds=int((credential.expires_at - credential.issued_at).total_seconds()),
+            expires_at=iso(credential.expires_at),
+            credential_id=credential.credential_id,
+            cached=sas.cached,
+            format="sas-token",
+        )
+        return _text(ctx, sas.token)
+
+    handler.__name__ = f"accessmanager_{operation.replace('/', '_')}"
+    return handler
+
+
+def accessmanager_commit(ctx: RequestContext):
+    q = accessmanager_query(ctx.request.query, with_root_dir=True)
+    commit = _accessmanager(ctx).commit(ctx.caller, q.organization, q.space, q.root_dir or "none")
+    audit.record(
+        "commit",
+        "published",
+        principal=ctx.caller,
+        request_id=ctx.request.request_id,
+        route="accessmanager/commit",
+        store=commit.organization.store,
+        scope={
+            "organization": commit.organization.name,
+            "space": commit.space.name,
+            "container": commit.organization.loadingzone.container,
+            "root_dir": commit.root_dir,
+        },
+        count=len(commit.files),
+        commit_id=commit.commit_id,
+    )
+    return ctx.json(200, commit.files, {"X-Commit-Id": commit.commit_id})
+
+
+def list_organizations(ctx: RequestContext):
+    am = _accessmanager(ctx)
+    permission = permission_filter(ctx.request.query)
+    return ctx.json(200, [organization_dto(o) for o in am.organizations(ctx.caller, permission)])
+
+
+def organization_by_name(ctx: RequestContext):
+    am = _accessmanager(ctx)
+    _no_query(ctx)
+    return ctx.json(200, organization_dto(am.visible_organization(ctx.caller, organization_name(ctx.params["name"]))))
+
+
+def list_spaces(ctx: RequestContext):
+    am = _accessmanager(ctx)
+    permission = permission_filter(ctx.request.query)
+    org = am.organization_by_id(ctx.caller, organization_id(ctx.params["orgaId"]))
+    return ctx.json(200, [space_dto(org, s) for s in am.spaces(ctx.caller, org, permission)])
+
+
+def _no_query(ctx: RequestContext) -> None:
+    if ctx.request.query:
+        name = sorted(ctx.request.query)[0]
+        raise bad_request(f"unknown query parameter '{name}'", "unknown-field")
+
+
 HANDLERS = {
     "health": health,
     "openapi": openapi,
@@ -224,4 +323,13 @@ HANDLERS = {
     "revokeCredential": revoke_credential,
     "createSignedUrl": create_signed_url,
     "containerCredentials": container_credentials,
+    "amRead": _sas_handler("read"),
+    "amUpload": _sas_handler("upload"),
+    "amUploadMain": _sas_handler("upload/main"),
+    "amDelete": _sas_handler("delete"),
+    "amCommit": accessmanager_commit,
+    "omListOrganizations": list_organizations,
+    "omOrganizationByName": organization_by_name,
+    "omListSpaces": list_spaces,
+    "omListSpacesV1": list_spaces,
 }

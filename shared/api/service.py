@@ -12,6 +12,7 @@ import threading
 from datetime import timedelta
 
 from .. import audit, kinds
+from ..accessmanager.service import AccessManager
 from ..cache import CredentialCache
 from ..clock import utcnow
 from ..config import Config, load_config
@@ -58,6 +59,9 @@ class VendingService:
             )
             if limits.enabled
             else None
+        )
+        self.accessmanager = (
+            AccessManager(config.accessmanager, self.vendor, secrets, clock) if config.accessmanager else None
         )
         self.routes: list[Route] = build_routes()
 

@@ -113,20 +113,30 @@ class ClientFactory:
             found = self._clients.get(key)
             if found is not None:
                 return found
-            kwargs: dict[str, Any] = {"region_name": region, "config": self._config(service, path_style, unsigned)}
-            if endpoint_url:
-                kwargs["endpoint_url"] = endpoint_url
-            if ca_bundle:
-                kwargs["verify"] = ca_bundle
-            if keys is not None:
-                kwargs.update(
-                    aws_access_key_id=keys.access_key_id,
-                    aws_secret_access_key=keys.secret_access_key,
-                    aws_session_token=keys.session_token,
-                )
-            client = self._botocore_session().create_client(service, **kwargs)
+            client = self._build(service, region, endpoint_url, keys, ca_bundle, path_style, unsigned)
             self._clients[key] = client
             return client
+
+    def session_client(
+        self, service: str, region: str, endpoint_url: str | None, keys: Keys, ca_bundle: str | None, path_style: bool
+    ):
+        """A client for one short session's keys, not kept (kept, every session would stay in memory)."""
+        with self._lock:
+            return self._build(service, region, endpoint_url, keys, ca_bundle, path_style, False)
+
+    def _build(self, service, region, endpoint_url, keys, ca_bundle, path_style, unsigned):
+        kwargs: dict[str, Any] = {"region_name": region, "config": self._config(service, path_style, unsigned)}
+        if endpoint_url:
+            kwargs["endpoint_url"] = endpoint_url
+        if ca_bundle:
+            kwargs["verify"] = ca_bundle
+        if keys is not None:
+            kwargs.update(
+                aws_access_key_id=keys.access_key_id,
+                aws_secret_access_key=keys.secret_access_key,
+                aws_session_token=keys.session_token,
+            )
+        return self._botocore_session().create_client(service, **kwargs)
 
     def presigned_url(
         self,

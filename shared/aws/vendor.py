@@ -27,7 +27,7 @@ from .. import audit
 from ..access import METHOD_ACCESS
 from ..authz import Grant
 from ..clock import iso
-from ..errors import bad_request, problem
+from ..errors import bad_request, problem, unavailable
 from ..kinds.contract import IssuedCredential, SignedUrl, Vendor
 from . import formats
 from .clients import CLIENTS, Keys
@@ -185,6 +185,33 @@ class AwsS3Vendor(Vendor):
             expires_at=now + timedelta(seconds=expires_in),
             credential_id=credential_id or _url_id(url),
         )
+
+    def list_keys(self, principal, prefix: str, limit: int) -> list[str]:
+        """The keys under ``prefix`` (at most ``limit`` + 1, so a caller sees that there are more), listed
+        with a session that may list that prefix only (a presign-only store lists with its HMAC keys)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        o = self.store.options
+        if self._minter is None:
+            keys = Keys(
+                self.context.secrets.resolve(o["auth"]["access_key_id"]),
+                self.context.secrets.resolve(o["auth"]["secret_access_key"]),
+            )
+        else:
+            grant = Grant(principal, self.store, prefix, "list", self.store.ttl_default, "accessmanager-commit")
+            session = self._mint(grant, prefix, "list")
+            keys = Keys(session.access_key_id, session.secret_access_key, session.session_token)
+        client = CLIENTS.session_client("s3", o["region"], o["endpoint_url"], keys, o["ca_bundle"], o["path_style"])
+        names: list[str] = []
+        try:
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=o["bucket"], Prefix=prefix):
+                for item in page.get("Contents", ()):
+                    names.append(item["Key"])
+                    if len(names) > limit:
+                        return names
+        except (BotoCoreError, ClientError) as exc:
+            raise unavailable(f"S3 did not list the bucket ({type(exc).__name__})") from None
+        return names
 
 
 def _url_id(url: str) -> str:

@@ -151,25 +151,13 @@ class AzureBlobVendor(Vendor):
             if key is not None:
                 return key
             from azure.core.exceptions import AzureError
-            from azure.storage.blob import BlobServiceClient
 
-            if self._service_client is None:
-                kwargs = (
-                    {"connection_verify": self.store.options["ca_bundle"]} if self.store.options["ca_bundle"] else {}
-                )
-                self._service_client = BlobServiceClient(
-                    self.store.options["account_url"],
-                    credential=self._token_credential(),
-                    connection_timeout=5,
-                    read_timeout=10,
-                    retry_total=2,
-                    **kwargs,
-                )
+            service_client = self._blob_service()
             now = self.context.clock()
             life = max(timedelta(hours=self.store.options["delegation_key_hours"]), DELEGATION_KEY_MIN_LIFE)
             expiry = min(max(now + life, needed_until + timedelta(minutes=10)), now + USER_DELEGATION_MAX)
             try:
-                key = self._service_client.get_user_delegation_key(now - CLOCK_SKEW, expiry)
+                key = service_client.get_user_delegation_key(now - CLOCK_SKEW, expiry)
             except AzureError as exc:
                 raise unavailable(
                     f"Azure AD / storage did not hand out a user delegation key ({type(exc).__name__})", retry_after=10
@@ -177,6 +165,29 @@ class AzureBlobVendor(Vendor):
             with self._lock:
                 self._delegation_key, self._delegation_key_expiry = key, expiry
             return key
+
+    def _blob_service(self):
+        """The service's own data-plane client for this account (account key, or the token credential),
+        built once; it asks for delegation keys and, for the access-manager API, checks, creates and
+        lists containers."""
+        with self._lock:
+            client = self._service_client
+        if client is not None:
+            return client
+        from azure.storage.blob import BlobServiceClient
+
+        account_url, account_name, account_key = self._account_info()
+        o = self.store.options
+        credential: Any = (
+            {"account_name": account_name, "account_key": account_key} if account_key else self._token_credential()
+        )
+        kwargs = {"connection_verify": o["ca_bundle"]} if o["ca_bundle"] else {}
+        client = BlobServiceClient(
+            account_url, credential=credential, connection_timeout=5, read_timeout=10, retry_total=2, **kwargs
+        )
+        with self._lock:
+            self._service_client = self._service_client or client
+            return self._service_client
 
     # -- SAS ----------------------------------------------------------------------------------
     def _window(self, ttl_seconds: int) -> tuple[datetime, datetime, datetime]:
@@ -190,12 +201,15 @@ class AzureBlobVendor(Vendor):
         # spr=https unless this is the local emulator on plain http.
         return None if account_url.startswith("http://") else "https"
 
-    def _sign(self, sr: str, path: str, permission: str, start: datetime, expiry: datetime) -> tuple[str, str]:
-        """The SAS and its credential id (for user delegation, also its signed correlation id ``scid``)."""
+    def _sign(
+        self, sr: str, path: str, permission: str, start: datetime, expiry: datetime, container: str | None = None
+    ) -> tuple[str, str]:
+        """The SAS and its credential id (for user delegation, also its signed correlation id ``scid``).
+        ``container`` defaults to the store's own."""
         from azure.storage.blob import generate_blob_sas, generate_container_sas
 
         account_url, account_name, account_key = self._account_info()
-        container = self.store.options["container"]
+        container = container or self.store.options["container"]
         issuance = uuid.uuid4().hex[:24]
         signing = (
             {"account_key": account_key} if account_key else {"user_delegation_key": self._user_delegation_key(expiry)}
@@ -276,6 +290,67 @@ class AzureBlobVendor(Vendor):
                 f"adls.sas-token-expires-at-ms.{host}": str(int(expiry.timestamp() * 1000)),
             },
         )
+
+    # -- whole containers of the account (the access-manager API: one container per space) ----------
+    def container_sas(self, container: str, permission: str, ttl_seconds: int) -> IssuedCredential:
+        """A SAS for the whole of ``container`` in this store's account, signed like every other SAS
+        of the store (user delegation or account key). ``permission`` is a container SAS permission
+        string such as ``rl``; ``container`` has been checked against the configuration."""
+        issued, start, expiry = self._window(ttl_seconds)
+        sas, credential_id = self._sign("c", "", permission, start, expiry, container=container)
+        account_url, account_name, _ = self._account_info()
+        container_url = f"{account_url}/{container}"
+        return IssuedCredential(
+            credential_id=credential_id,
+            provider=self.provider,
+            scope={"account": account_name, "container": container, "resource": "container", "permission": permission},
+            issued_at=issued,
+            expires_at=expiry,
+            credentials={
+                "sas_token": sas,
+                "account_url": account_url,
+                "account_name": account_name,
+                "container": container,
+                "container_url": container_url,
+                "sas_url": f"{container_url}?{sas}",
+            },
+        )
+
+    def container_exists(self, container: str) -> bool:
+        from azure.core.exceptions import AzureError
+
+        try:
+            return bool(self._blob_service().get_container_client(container).exists())
+        except AzureError as exc:
+            raise unavailable(f"Azure storage did not answer ({type(exc).__name__})", retry_after=5) from None
+
+    def create_container(self, container: str) -> None:
+        """Create ``container`` (a container created meanwhile by someone else is fine)."""
+        from azure.core.exceptions import AzureError, ResourceExistsError
+
+        try:
+            self._blob_service().create_container(container)
+        except ResourceExistsError:
+            pass
+        except AzureError as exc:
+            raise unavailable(f"Azure storage did not create the container ({type(exc).__name__})") from None
+
+    def list_blob_names(self, container: str, prefix: str, limit: int) -> list[str] | None:
+        """The names of the blobs of ``container`` under ``prefix``, at most ``limit`` + 1 of them
+        (so a caller sees that there are more); None when the container does not exist."""
+        from azure.core.exceptions import AzureError, ResourceNotFoundError
+
+        names: list[str] = []
+        try:
+            for name in self._blob_service().get_container_client(container).list_blob_names(name_starts_with=prefix):
+                names.append(name)
+                if len(names) > limit:
+                    break
+        except ResourceNotFoundError:
+            return None
+        except AzureError as exc:
+            raise unavailable(f"Azure storage did not list the container ({type(exc).__name__})") from None
+        return names
 
     def sign_url(self, grant: Grant, method: str, content_type: str | None) -> SignedUrl:
         issued, start, expiry = self._window(grant.ttl_seconds)

@@ -219,3 +219,30 @@ def test_the_credential_each_adapter_vends_reads_the_container_and_nothing_more(
         with pytest.raises(HttpResponseError) as refused:
             client.upload_blob(f"parity-{channel.name}.txt", b"x")
         assert refused.value.status_code == 403, channel.name  # writing is not
+
+
+def test_an_access_manager_sas_is_the_same_text_answer_through_every_adapter(stack, idp):
+    from azure.core.exceptions import ResourceExistsError
+    from azure.storage.blob import BlobServiceClient, ContainerClient
+
+    azurite = stack["azurite"]
+    try:
+        BlobServiceClient.from_connection_string(
+            azurite.connection_string, connection_verify=str(azurite.ca)
+        ).create_container("main")
+    except ResourceExistsError:
+        pass
+    tok = idp.mint("alice", [], roles=["org_demo_access", "spc_main_user"])["access_token"]
+    replies = [
+        ch.send(
+            "POST",
+            "/api/v2.0/accessmanager/read",
+            headers=_bearer(tok),
+            query={"organization": "demo", "space": "main"},
+        )
+        for ch in stack["channels"]
+    ]
+    assert {(r.status, r.header("Content-Type")) for r in replies} == {(200, "text/plain;charset=UTF-8")}
+    [sas] = {r.body.decode() for r in replies}  # the SAS cache hands the three of them one token
+    client = ContainerClient.from_container_url(f"{azurite.blob_url}/main?{sas}", connection_verify=str(azurite.ca))
+    assert isinstance(list(client.list_blobs()), list)

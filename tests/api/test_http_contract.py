@@ -216,12 +216,11 @@ def test_a_wrong_method_is_405_with_allow(setup):
     assert resp.headers["Allow"] == "GET, POST"
 
 
-def test_routes_of_later_features_are_absent_until_they_arrive(setup):
+def test_the_access_manager_routes_answer_404_without_organizations_configured(setup):
     service, _, tok = setup
-    paths = {r.template for r in service.routes}
-    for path in ("/api/v2.0/accessmanager/read",):
-        assert path not in paths
-        assert call(service, "POST", path, token=tok).status == 404
+    query = {"organization": "demo", "space": "main"}
+    resp = call(service, "POST", "/api/v2.0/accessmanager/read", token=tok, query=query)
+    assert_problem(resp, 404)
 
 
 def test_the_ttl_granted_is_clamped_and_reported(setup):

@@ -20,7 +20,13 @@ def broken(mutate):
 
 
 @pytest.mark.parametrize(
-    "name,mode", [("config.azure.json", "deployed"), ("config.aws.json", "deployed"), ("config.local.json", "local")]
+    "name,mode",
+    [
+        ("config.azure.json", "deployed"),
+        ("config.aws.json", "deployed"),
+        ("config.local.json", "local"),
+        ("config.accessmanager.json", "deployed"),
+    ],
 )
 def test_example_configurations_are_valid(name, mode):
     config = load_config(str(EXAMPLES / name), mode=mode)
