@@ -82,7 +82,8 @@ def device_flow(discovery: dict, client_id: str, scopes: list[str], *, out: Text
     if isinstance(complete, str) and complete:
         print(f"(or open {complete})", file=out)
     out.flush()
-    interval = float(start.get("interval") or 5)
+    interval = start.get("interval")
+    interval = 5.0 if not isinstance(interval, (int, float)) or isinstance(interval, bool) else max(0.0, float(interval))
     deadline = clock() + float(start.get("expires_in") or 900)
     while True:
         if clock() >= deadline:
