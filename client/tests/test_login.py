@@ -7,7 +7,6 @@ import threading
 import urllib.request
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-import pytest
 
 from tvs_client import oidc
 from tvs_client.tokens import FileTokenStore

@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("credential-process", "print AWS credential_process JSON (for a profile in ~/.aws/config)")
     _credential_options(p, shapes.AWS_DEFAULT_TTL_SECONDS,
                         "lifetime in seconds (default 3600: AWS SDKs refresh 15 minutes before expiry)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="always ask the service (by default an answer is reused until half its life has passed)")
     p.set_defaults(handler=cmd_credential_process)
 
     p = command("exec", "run a command with a credential in its environment: tvs exec STORE [options] -- CMD ARGS...")
@@ -204,9 +206,12 @@ def cmd_login(args) -> int:
         profile.flow, profile.scopes = flow, scopes
         profile.token_endpoint = discovery["token_endpoint"]
         profile.revocation_endpoint = discovery.get("revocation_endpoint")
+    from .credcache import CredentialCache
+
     sign_in = SignIn(profile)
     tokens = TokenSet.from_response(answer, time.time())
     sign_in.save(tokens)
+    CredentialCache(profile.name).clear()  # credentials of an earlier sign-in are not handed to this one
     save_profile(profile)
     who = token_subject(tokens.access_token)
     where = "the OS keyring" if sign_in.store.kind == "keyring" else "a private file"
@@ -225,7 +230,10 @@ def cmd_logout(args) -> int:
     tokens = sign_in.tokens()
     if tokens is not None and tokens.refresh_token and profile.revocation_endpoint and profile.client_id:
         oidc.revoke(profile.revocation_endpoint, profile.client_id, tokens.refresh_token, ca_file=profile.ca_file)
+    from .credcache import CredentialCache
+
     forgotten = sign_in.forget()
+    CredentialCache(profile.name).clear()
     print(f"Signed out (profile {profile.name})." if forgotten else f"Not signed in (profile {profile.name}).",
           file=sys.stderr)
     return 0
@@ -334,9 +342,20 @@ def cmd_revoke(args) -> int:
 
 
 def cmd_credential_process(args) -> int:
+    from .credcache import CredentialCache
+
     shapes.check_request(args.store, args.path, args.access, args.ttl)
-    answer = _client(args).credential(args.store, args.path, args.access, args.ttl, "credential_process")
-    print(json.dumps(shapes.credential_process_doc(answer)))
+    client = _client(args)
+    cache = CredentialCache(client.profile)
+    key = cache.key(client.service, args.store, args.path, args.access, args.ttl)
+    doc = None if args.no_cache else cache.get(key)
+    if doc is None:
+        answer, expires_at = client.credential_with_expiry(args.store, args.path, args.access, args.ttl,
+                                                           "credential_process")
+        doc = shapes.credential_process_doc(answer)
+        if not args.no_cache:
+            cache.put(key, doc, expires_at)
+    print(json.dumps(doc))
     return 0
 
 

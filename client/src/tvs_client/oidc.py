@@ -15,7 +15,6 @@ import html
 import http.server
 import secrets
 import sys
-import threading
 import time
 import webbrowser
 from typing import Callable, TextIO

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import urlsplit
