@@ -148,3 +148,17 @@ def test_no_token_is_ever_printed_or_logged(tvs, service, idp, caplog, monkeypat
     text = "\n".join([r.out + r.err for r in outputs] + [caplog.text])
     for secret in secrets:
         assert secret not in text
+
+
+def test_the_code_flow_can_name_its_listener_localhost_with_a_fixed_port(tvs, service, idp, monkeypatch):
+    import socket
+
+    idp.device = False
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr("webbrowser.open", browser())
+    run = tvs("login", "--service", service.url, "--issuer", idp.url, "--client-id", "tvs-cli",
+              "--redirect-host", "localhost", "--redirect-port", str(port))
+    assert run.status == 0, run.err
+    assert idp.authorize_params[0]["redirect_uri"] == f"http://localhost:{port}/callback"

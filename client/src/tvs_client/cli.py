@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto: the device code where the provider offers it, else the browser")
     p.add_argument("--redirect-port", type=int, metavar="N",
                    help="port of the browser flow's http://127.0.0.1:N/callback (default: a free one)")
+    p.add_argument("--redirect-host", choices=("127.0.0.1", "localhost"),
+                   help="host of the browser flow's redirect URI (Cognito accepts plain http only for localhost)")
     p.add_argument("--no-browser", action="store_true", help="print the sign-in address without opening a browser")
     p.add_argument("--dev", action="store_true", help="use the local service's development identity provider")
     p.add_argument("--sub", help="--dev: the subject to sign in as")
@@ -188,6 +190,8 @@ def cmd_login(args) -> int:
                              "service's development identity provider)")
         if args.redirect_port is not None:
             profile.redirect_port = args.redirect_port
+        if args.redirect_host is not None:
+            profile.redirect_host = args.redirect_host
         discovery = oidc.discover(profile.issuer, timeout=timeout, ca_file=profile.ca_file)
         scopes = oidc.requested_scopes(discovery, args.scope or profile.scopes)
         flow = args.flow
@@ -201,6 +205,7 @@ def cmd_login(args) -> int:
             import webbrowser
 
             answer = oidc.code_flow(discovery, profile.client_id, scopes, redirect_port=profile.redirect_port,
+                                    redirect_host=profile.redirect_host or "127.0.0.1",
                                     open_browser=None if args.no_browser else webbrowser.open, timeout=timeout,
                                     ca_file=profile.ca_file)
         profile.flow, profile.scopes = flow, scopes

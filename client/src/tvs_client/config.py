@@ -92,6 +92,7 @@ class Profile:
     token_endpoint: str | None = None
     revocation_endpoint: str | None = None
     redirect_port: int | None = None
+    redirect_host: str | None = None
     ca_file: str | None = None
     dev_sub: str | None = None
     dev_groups: list[str] = field(default_factory=list)

@@ -153,9 +153,16 @@ class _CallbackServer(http.server.HTTPServer):
 
 
 def code_flow(discovery: dict, client_id: str, scopes: list[str], *, redirect_port: int | None = None,
+              redirect_host: str = "127.0.0.1",
               open_browser: Callable[[str], object] | None = webbrowser.open, out: TextIO | None = None,
               wait_seconds: float = 300.0, timeout: float = 10.0, ca_file: str | None = None) -> dict:
-    """Authorization code flow with PKCE (S256); the answer comes to http://127.0.0.1:<port>/callback."""
+    """Authorization code flow with PKCE (S256); the answer comes to http://127.0.0.1:<port>/callback.
+
+    ``redirect_host="localhost"`` names the same listener ``http://localhost:<port>/callback``, for
+    providers that accept plain http only for ``localhost`` (Cognito).
+    """
+    if redirect_host not in ("127.0.0.1", "localhost"):
+        raise UsageError("the redirect host is 127.0.0.1 or localhost")
     out = out or sys.stderr
     if not isinstance(discovery.get("authorization_endpoint"), str):
         raise IdentityError("invalid_discovery", "the provider offers neither a device_authorization_endpoint nor an "
@@ -167,7 +174,7 @@ def code_flow(discovery: dict, client_id: str, scopes: list[str], *, redirect_po
                          f"{exc.strerror}") from None
     with server:
         server.expected_state = secrets.token_urlsafe(32)
-        redirect_uri = f"http://127.0.0.1:{server.server_address[1]}/callback"
+        redirect_uri = f"http://{redirect_host}:{server.server_address[1]}/callback"
         verifier, challenge = pkce_pair()
         query = urlencode({"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
                            "scope": " ".join(scopes), "state": server.expected_state, "code_challenge": challenge,
