@@ -220,6 +220,7 @@ class FakeOidc(_Server):
         self.pending_polls = pending_polls
         self.deny = False
         self.slow_down_polls = 0  # answer slow_down to this many polls first
+        self.refresh_delay = 0.0  # seconds a refresh_token grant takes
         self.scopes_supported = list(scopes_supported)
         self.access_lifetime = 3600
         self.refresh_tokens: set[str] = set()
@@ -299,6 +300,7 @@ class FakeOidc(_Server):
                 return self._error("invalid_grant", "PKCE verification failed")
             return 200, self._tokens(), {}
         if grant == "refresh_token":
+            time.sleep(self.refresh_delay)
             old = form.get("refresh_token")
             if old not in self.refresh_tokens:
                 return self._error("invalid_grant", "the refresh token is not valid")

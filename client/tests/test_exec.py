@@ -128,3 +128,9 @@ def test_no_command_is_run_when_the_service_refuses(tvs, signed_in, service, tmp
     marker = tmp_path / "ran"
     run = tvs("exec", "demo-s3", "--", sys.executable, "-c", f"open({str(marker)!r}, 'w')")
     assert run.status == 1 and not marker.exists()
+
+
+def test_a_command_that_outlives_its_credential_is_told_how_to_avoid_it(tvs, signed_in, service):
+    service.lifetime["demo-s3"] = 1
+    run = tvs("exec", "demo-s3", "--", sys.executable, "-c", "import time; time.sleep(1.5)")
+    assert run.status == 0 and "expired" in run.err and "--refresh" in run.err

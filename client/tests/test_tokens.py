@@ -189,3 +189,15 @@ def test_logout_removes_the_sign_in_from_the_keyring(tvs, service, monkeypatch):
 def test_without_a_sign_in_the_sign_in_object_says_run_tvs_login(config_dir):
     with pytest.raises(NotSignedIn, match="run 'tvs login'"):
         SignIn(load_profile()).access_token()
+
+
+def test_processes_sharing_a_profile_refresh_an_expired_token_once(logged_in, idp, config_dir):
+    import subprocess
+
+    expire_saved_token()
+    idp.refresh_delay = 0.5  # both processes find the token expired while the first refresh is under way
+    code = "from tvs_client.config import load_profile; from tvs_client.tokens import SignIn; SignIn(load_profile()).access_token()"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env) for _ in range(3)]
+    assert [p.wait(30) for p in procs] == [0, 0, 0]
+    assert len(refresh_grants(idp)) == 1

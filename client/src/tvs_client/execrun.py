@@ -90,7 +90,11 @@ def run(client: Client, store: str, argv: Sequence[str], *, path: str = "", acce
             thread = threading.Thread(target=_keep_fresh, args=(renewer, lease, files, stop, err),
                                       name="tvs-exec-renew", daemon=True)
             thread.start()
-        return _run_child(list(argv), shapes.apply_env(os.environ, variables), err)
+        status = _run_child(list(argv), shapes.apply_env(os.environ, variables), err)
+        if not refresh and renewer.clock() > lease.expires_at:
+            print(f"tvs exec: the credential expired at {answer.get('expires_at')} while the command ran; for long "
+                  "runs ask for a longer --ttl or use --refresh", file=err)
+        return status
     finally:
         if stop is not None:
             stop.set()
