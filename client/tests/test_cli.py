@@ -166,3 +166,21 @@ def test_bad_arguments_exit_with_status_2(tvs, argv):
     with pytest.raises(SystemExit) as exc:
         tvs(*argv)
     assert exc.value.code == 2
+
+
+def test_status_of_an_expired_sign_in_without_refresh_token_exits_3(tvs, signed_in):
+    from tvs_client.tokens import FileTokenStore
+
+    tokens = FileTokenStore().load("default")
+    tokens.expires_at = 1
+    FileTokenStore().save("default", tokens)
+    run = tvs("status")
+    assert run.status == 3 and "run 'tvs login'" in run.out
+
+
+def test_a_local_service_is_reached_without_the_environments_proxy(tvs, signed_in, monkeypatch):
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    assert tvs("stores").status == 0

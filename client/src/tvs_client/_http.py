@@ -95,12 +95,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # urllib then raises HTTPError with the 3xx, which send() returns as a response
 
 
-def _opener(ca_file: str | None) -> urllib.request.OpenerDirector:
+def _opener(ca_file: str | None, loopback: bool = False) -> urllib.request.OpenerDirector:
     try:
         context = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot use the CA file {ca_file}: {getattr(exc, 'strerror', None) or exc}") from None
-    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
+    handlers = [urllib.request.HTTPSHandler(context=context), _NoRedirect()]
+    if loopback:  # a local service is never reached through a proxy of the environment
+        handlers.append(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(*handlers)
 
 
 def send(method: str, url: str, *, json_body: Any = None, form: Mapping[str, str] | None = None,
@@ -117,7 +120,7 @@ def send(method: str, url: str, *, json_body: Any = None, form: Mapping[str, str
     request = urllib.request.Request(url, data=data, method=method, headers=h)
     where = without_query(url)
     try:
-        with _opener(ca_file).open(request, timeout=timeout) as answer:
+        with _opener(ca_file, is_loopback_host(urlsplit(url).hostname)).open(request, timeout=timeout) as answer:
             return Response(answer.status, answer.headers, answer.read(), url)
     except urllib.error.HTTPError as exc:
         try:

@@ -266,6 +266,9 @@ def cmd_status(args) -> int:
     refresh = ", refreshed silently" if tokens.refresh_token else ""
     print(f"status:   signed in{' as ' + who if who else ''}; token {state} until {_when(tokens.expires_at)}{refresh} "
           f"(kept in {'the OS keyring' if sign_in.store.kind == 'keyring' else 'a private file'})")
+    if state == "expired" and not tokens.refresh_token:
+        print("          the sign-in has expired; run 'tvs login'")
+        return EXIT_SIGN_IN
     return 0
 
 
