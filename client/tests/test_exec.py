@@ -73,6 +73,7 @@ def test_refresh_puts_the_keys_in_a_private_shared_credentials_file_instead_of_v
     seen = json.loads(out.read_text())
     assert seen["mode"] == 0o600 and "[default]" in seen["text"] and "aws_session_token = SESSIONTOKEN" in seen["text"]
     assert "AWS_ACCESS_KEY_ID" not in seen["env"] and "AWS_SESSION_TOKEN" not in seen["env"]
+    assert "AWS_CREDENTIAL_EXPIRATION" not in seen["env"]  # it would be stale after the first renewal
 
 
 def test_refresh_rewrites_the_credentials_file_before_the_credential_expires(tvs, signed_in, service):
@@ -131,6 +132,6 @@ def test_no_command_is_run_when_the_service_refuses(tvs, signed_in, service, tmp
 
 
 def test_a_command_that_outlives_its_credential_is_told_how_to_avoid_it(tvs, signed_in, service):
-    service.lifetime["demo-s3"] = 1
-    run = tvs("exec", "demo-s3", "--", sys.executable, "-c", "import time; time.sleep(1.5)")
+    service.lifetime["demo-s3"] = 2  # expires_at has whole seconds: between 1 and 2 s from now
+    run = tvs("exec", "demo-s3", "--", sys.executable, "-c", "import time; time.sleep(2.2)")
     assert run.status == 0 and "expired" in run.err and "--refresh" in run.err

@@ -56,7 +56,9 @@ class _Files:
         write_private(self.json, (json.dumps(answer, indent=2) + "\n").encode())
 
     def environment(self, answer: dict) -> dict[str, str | None]:
-        out: dict[str, str | None] = {"TVS_CREDENTIALS_FILE": str(self.json)}
+        # the expiry variables would be stale after the first renewal: the files say it
+        out: dict[str, str | None] = {"TVS_CREDENTIALS_FILE": str(self.json), "TVS_EXPIRES_AT": None,
+                                      "AWS_CREDENTIAL_EXPIRATION": None}
         if shapes.kind_of(answer) == "s3":
             out.update({"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None,
                         "AWS_SHARED_CREDENTIALS_FILE": str(self.aws)})

@@ -83,7 +83,12 @@ def _set_windows(credentials, lease: Lease) -> None:
 
 def refreshable_credentials(client: Client, store: str, *, path: str = "", access: str = "read",
                             ttl: int | None = shapes.AWS_DEFAULT_TTL_SECONDS, renewer: Renewer | None = None):
-    """A ``botocore.credentials.RefreshableCredentials`` fed by the service."""
+    """A ``botocore.credentials.RefreshableCredentials`` fed by the service.
+
+    Built with the class's constructor (what ``create_from_metadata`` calls) because it also takes
+    ``time_fetcher``: botocore then reads the renewer's clock, so an injected clock drives botocore's
+    windows and the renewal rule alike. ``credentials.tvs_renewer`` is the renewer.
+    """
     from botocore.credentials import RefreshableCredentials
 
     r = renewer or credential_renewer(client, store, path=path, access=access, ttl=ttl, kind="s3")
