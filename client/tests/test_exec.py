@@ -135,3 +135,11 @@ def test_a_command_that_outlives_its_credential_is_told_how_to_avoid_it(tvs, sig
     service.lifetime["demo-s3"] = 2  # expires_at has whole seconds: between 1 and 2 s from now
     run = tvs("exec", "demo-s3", "--", sys.executable, "-c", "import time; time.sleep(2.2)")
     assert run.status == 0 and "expired" in run.err and "--refresh" in run.err
+
+
+def test_a_command_without_the_double_dash_is_refused_with_the_usage(tvs, signed_in, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exc:
+        tvs("exec", "demo-s3", "aws", "s3", "ls")
+    assert exc.value.code == 2 and "put the command after '--'" in capsys.readouterr().err

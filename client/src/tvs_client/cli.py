@@ -385,7 +385,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         cut = argv.index("--", argv.index("exec"))
         argv, cmd = argv[:cut], argv[cut + 1:]
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command == "exec":
+            parser.error("put the command after '--': tvs exec STORE [options] -- CMD ARGS...")
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.cmd = cmd
     if _opt(args, "verbose", 0):
         logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
