@@ -162,3 +162,14 @@ def test_the_code_flow_can_name_its_listener_localhost_with_a_fixed_port(tvs, se
               "--redirect-host", "localhost", "--redirect-port", str(port))
     assert run.status == 0, run.err
     assert idp.authorize_params[0]["redirect_uri"] == f"http://localhost:{port}/callback"
+
+
+def test_login_says_when_the_service_does_not_accept_the_new_token(tvs, service, idp, monkeypatch):
+    monkeypatch.setattr(service, "tokens", type("Nothing", (set,), {"add": lambda self, item: None})())
+    run = tvs("login", "--service", service.url, "--issuer", idp.url, "--client-id", "wrong-app")
+    assert run.status == 1 and "does not accept the token" in run.err and "--scope" in run.err
+
+
+def test_login_checks_the_new_token_with_the_service(tvs, service, idp):
+    run = tvs("login", "--service", service.url, "--issuer", idp.url, "--client-id", "tvs-cli")
+    assert "The service accepts it: 3 store(s)" in run.err

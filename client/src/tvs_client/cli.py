@@ -223,6 +223,24 @@ def cmd_login(args) -> int:
     renew = "renewed silently with a refresh token" if tokens.refresh_token else "sign in again then"
     print(f"Signed in to {profile.service} (profile {profile.name})" + (f" as {who}" if who else "") +
           f"; the sign-in is kept in {where} and expires at {_when(tokens.expires_at)} ({renew}).", file=sys.stderr)
+    return _check_sign_in(profile, sign_in, timeout)
+
+
+def _check_sign_in(profile: Profile, sign_in, timeout: float) -> int:
+    """Ask the service once whether it accepts the new token (a wrong audience or scope shows here)."""
+    from .errors import NotSignedIn, Unreachable
+
+    try:
+        stores = Client(profile.service, sign_in, timeout=timeout, ca_file=profile.ca_file, profile=profile.name).stores()
+    except NotSignedIn as exc:
+        print(f"tvs: the identity provider signed you in, but the service does not accept the token "
+              f"({exc.reason.split('(', 1)[-1].rstrip(')')}); check --client-id and --scope (the token's audience)",
+              file=sys.stderr)
+        return 1
+    except (Unreachable, ApiRefusal) as exc:
+        print(f"tvs: signed in, but could not check it with the service: {exc}", file=sys.stderr)
+        return 0
+    print(f"The service accepts it: {len(stores)} store(s) you may ask for ('tvs stores').", file=sys.stderr)
     return 0
 
 
