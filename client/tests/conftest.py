@@ -1,0 +1,1 @@
+from fixtures import config_dir, idp, service, signed_in, tvs  # noqa: F401 - fixtures for every test here
