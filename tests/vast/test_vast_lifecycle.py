@@ -45,8 +45,10 @@ def test_a_vended_key_is_live_then_expires_and_the_sweep_revokes_it(service, idp
 
 def test_two_overlapping_sweeps_delete_each_key_once(idp, sim, certs, ledger_config, clock):
     add_users(sim)
-    first = vast_service(idp, sim, certs, ledger_config, clock)
-    second = vast_service(idp, sim, certs, ledger_config, clock)  # another process: own vendor and ledger client
+    # A VMS timeout long enough that a slow machine never makes the client retry a delete (a retry is
+    # a second call to VMS for the same key, which this test counts).
+    first = vast_service(idp, sim, certs, ledger_config, clock, timeout_seconds=5)
+    second = vast_service(idp, sim, certs, ledger_config, clock, timeout_seconds=5)  # another process
     ids = [vend(first, idp, f"u{i}").json()["credential_id"] for i in range(1, 11) for _ in range(2)]
     assert len(sim.all_keys()) == 20
     clock.advance(3600)
