@@ -15,7 +15,7 @@ from ..errors import bad_request, problem
 from ..paths import validate_object, validate_path
 from .http import HttpRequest
 
-FORMATS = ("native", "iceberg", "credential_process", "console")
+FORMATS = ("native", "iceberg", "credential_process", "console", "duckdb")
 METHODS = ("GET", "PUT", "DELETE")
 
 

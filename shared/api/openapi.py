@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..access import LEVELS
+from .bodies import FORMATS
 from .contract import API_VERSION, Operation
 
 PROBLEM = {
@@ -110,7 +111,7 @@ SCHEMAS = {
             },
             "format": {
                 "type": "string",
-                "enum": ["native", "iceberg", "credential_process", "console"],
+                "enum": list(FORMATS),
                 "default": "native",
             },
         },

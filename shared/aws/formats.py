@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from ..clock import iso
 from ..errors import unavailable
@@ -92,6 +92,27 @@ def iceberg(
     if endpoint_url:
         config["s3.endpoint"] = endpoint_url
     return f"s3://{bucket}/{path}", config
+
+
+def duckdb_s3(
+    access_key_id: str,
+    secret: str,
+    session_token: str | None,
+    *,
+    region: str,
+    endpoint_url: str | None,
+    path_style: bool,
+) -> dict[str, Any]:
+    """DuckDB's S3 secret parameters for one key pair (an STS session, or a VAST key)."""
+    params: dict[str, Any] = {"TYPE": "s3", "KEY_ID": access_key_id, "SECRET": secret, "REGION": region}
+    if session_token:
+        params["SESSION_TOKEN"] = session_token
+    if endpoint_url:
+        parts = urlsplit(endpoint_url)
+        params["ENDPOINT"] = parts.netloc + parts.path.rstrip("/")
+        params["USE_SSL"] = parts.scheme == "https"
+    params["URL_STYLE"] = "path" if path_style else "vhost"
+    return params
 
 
 def credential_process(s: StsSession) -> dict:

@@ -39,7 +39,7 @@ from .sessions import MINTERS, clamp_duration
 
 class AwsS3Vendor(Vendor):
     provider = "aws-s3"
-    formats = frozenset({"native", "iceberg", "credential_process", "console", "container_credentials"})
+    formats = frozenset({"native", "iceberg", "credential_process", "console", "container_credentials", "duckdb"})
 
     def __init__(self, store, context):
         super().__init__(store, context)
@@ -95,6 +95,10 @@ class AwsS3Vendor(Vendor):
             storage_options=formats.storage_options(session, **where),
             iceberg_prefix=iceberg_prefix,
             iceberg_config=iceberg_config,
+            duckdb_secret=formats.duckdb_s3(
+                session.access_key_id, session.secret_access_key, session.session_token, **where
+            ),
+            duckdb_scope=iceberg_prefix,
             extra={"session": session},
         )
 

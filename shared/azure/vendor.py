@@ -75,7 +75,7 @@ class EmulatorTokenCredential:
 
 class AzureBlobVendor(Vendor):
     provider = "azure-blob"
-    formats = frozenset({"native", "iceberg"})
+    formats = frozenset({"native", "iceberg", "duckdb"})
 
     def __init__(self, store, context):
         super().__init__(store, context)
@@ -270,7 +270,7 @@ class AzureBlobVendor(Vendor):
             "container_url": container_url,
             "sas_url": f"{container_url}/{quote(grant.path)}?{sas}" if sr == "b" else f"{container_url}?{sas}",
         }
-        host = urlsplit(account_url).netloc
+        account_host, dfs_host = _hosts(account_url, account_name)
         return IssuedCredential(
             credential_id=credential_id,
             provider=self.provider,
@@ -283,12 +283,14 @@ class AzureBlobVendor(Vendor):
             issued_at=issued,
             expires_at=expiry,
             credentials=credentials,
-            storage_options={"account_name": account_name, "sas_token": sas, "account_host": host},
-            iceberg_prefix=f"abfss://{o['container']}@{host.replace('.blob.', '.dfs.')}/{grant.path}",
-            iceberg_config={
-                f"adls.sas-token.{host}": sas,
-                f"adls.sas-token-expires-at-ms.{host}": str(int(expiry.timestamp() * 1000)),
+            storage_options={"account_name": account_name, "sas_token": sas, "account_host": account_host},
+            iceberg_prefix=f"abfss://{o['container']}@{dfs_host}/{grant.path}",
+            iceberg_config=_iceberg_config(sas, expiry, account_name, account_host, dfs_host),
+            duckdb_secret={
+                "TYPE": "azure",
+                "CONNECTION_STRING": f"BlobEndpoint={account_url};SharedAccessSignature={sas}",
             },
+            duckdb_scope=f"az://{o['container']}/{grant.path}",
         )
 
     # -- whole containers of the account (the access-manager API: one container per space) ----------
@@ -361,6 +363,30 @@ class AzureBlobVendor(Vendor):
             headers["Content-Type"] = content_type
         url = f"{account_url}/{self.store.options['container']}/{quote(grant.path)}?{sas}"
         return SignedUrl(url=url, method=method, headers=headers, expires_at=expiry, credential_id=credential_id)
+
+
+def _hosts(account_url: str, account_name: str) -> tuple[str, str]:
+    """(account host, dfs host). The account host is what adlfs puts after ``https://`` (with the
+    account path of an emulator, ``127.0.0.1:10000/devstoreaccount1``); the dfs host names the account
+    in an ``abfss://container@<dfs host>/`` location, where Iceberg readers look up its SAS."""
+    parts = urlsplit(account_url)
+    path = parts.path.strip("/")
+    if path:  # emulator style: the account is a path segment, its canonical dfs host is made up
+        return f"{parts.netloc}/{path}", f"{account_name}.dfs.core.windows.net"
+    return parts.netloc, parts.netloc.replace(".blob.", ".dfs.")
+
+
+def _iceberg_config(sas: str, expiry: datetime, account_name: str, account_host: str, dfs_host: str) -> dict[str, str]:
+    """Iceberg's ADLS properties: the SAS keyed by the dfs host of the table's location (what Java
+    Iceberg and PyIceberg look up), its expiry, and for an emulator the host to reach it on."""
+    config = {
+        f"adls.sas-token.{dfs_host}": sas,
+        f"adls.sas-token-expires-at-ms.{dfs_host}": str(int(expiry.timestamp() * 1000)),
+        "adls.account-name": account_name,
+    }
+    if account_host.split("/")[0] != dfs_host.replace(".dfs.", ".blob."):
+        config["adls.account-host"] = account_host
+    return config
 
 
 def _account_name_from_url(url: str) -> str:

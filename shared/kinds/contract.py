@@ -37,6 +37,8 @@ class IssuedCredential:
     storage_options: dict[str, Any] = field(default_factory=dict)
     iceberg_config: dict[str, str] = field(default_factory=dict)
     iceberg_prefix: str = ""
+    duckdb_secret: dict[str, Any] = field(default_factory=dict)  # DuckDB CREATE SECRET parameters (TYPE first)
+    duckdb_scope: str = ""  # the URL prefix the secret applies to
     extra: dict[str, Any] = field(default_factory=dict)  # kind-only fields (e.g. the AWS session for formats)
 
     def body(self, store: str, access: str) -> dict[str, Any]:
@@ -89,6 +91,12 @@ class Vendor(ABC):
     def render(self, fmt: str, credential: IssuedCredential, grant: Grant) -> dict[str, Any]:
         """The response body in ``fmt`` (one of :attr:`formats`)."""
         body = credential.body(grant.store.id, grant.access)
+        if fmt == "duckdb":
+            return {
+                "credential_id": credential.credential_id,
+                "expires_at": body["expires_at"],
+                "duckdb": duckdb_statement(f"tvs_{grant.store.id}", credential.duckdb_secret, credential.duckdb_scope),
+            }
         if fmt == "iceberg":
             # Iceberg REST catalog shape: the expiry lives inside ``config`` (docs/api.md, Formats).
             return {
@@ -110,6 +118,22 @@ class Vendor(ABC):
     def sign_url(self, grant: Grant, method: str, content_type: str | None) -> SignedUrl:
         """A URL for one object and one method. ``grant.path`` names the object."""
         raise problem("signed-urls-unsupported", f"store '{self.store.id}' does not hand out signed URLs")
+
+
+def duckdb_statement(name: str, params: dict[str, Any], scope: str) -> str:
+    """``CREATE OR REPLACE SECRET`` for DuckDB's httpfs/azure extensions: every value a quoted SQL
+    literal (quotes doubled), booleans bare; the secret applies to ``scope`` only."""
+
+    def literal(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return "'" + str(value).replace("'", "''") + "'"
+
+    items = [f"TYPE {params['TYPE']}"] + [f"{k} {literal(v)}" for k, v in params.items() if k != "TYPE"]
+    if scope:
+        items.append(f"SCOPE {literal(scope)}")
+    safe_name = "".join(ch if ch.isalnum() else "_" for ch in name)
+    return f"CREATE OR REPLACE SECRET {safe_name} ({', '.join(items)});"
 
 
 class RevocableVendor(Vendor):

@@ -23,6 +23,7 @@ from typing import Any
 from .. import access
 from ..access import covers
 from ..authz import Grant
+from ..aws.formats import duckdb_s3
 from ..clock import iso
 from ..errors import Problem, bad_request, conflict, not_found, problem, unavailable
 from ..kinds.contract import IssuedCredential, RevocableVendor
@@ -38,7 +39,7 @@ log = logging.getLogger("tvs.vast")
 
 class VastS3Vendor(RevocableVendor):
     provider = "vast-s3"
-    formats = frozenset({"native", "iceberg", "credential_process"})
+    formats = frozenset({"native", "iceberg", "credential_process", "duckdb"})
 
     def __init__(self, store, context):
         super().__init__(store, context)
@@ -141,6 +142,10 @@ class VastS3Vendor(RevocableVendor):
                 # the key has no session token; clients read the expiry from this key
                 "s3.session-token-expires-at-ms": str(record.expires_at * 1000),
             },
+            duckdb_secret=duckdb_s3(
+                pair.access_key, pair.secret_key, None, region=region, endpoint_url=endpoint, path_style=True
+            ),
+            duckdb_scope="s3://",
         )
 
     def render(self, fmt: str, credential: IssuedCredential, grant: Grant) -> dict[str, Any]:
