@@ -377,3 +377,19 @@ def _boundary_problem(rules: object) -> str | None:
         if condition is not None and not (isinstance(condition, dict) and isinstance(condition.get("expression"), str)):
             return "availabilityCondition must have an expression."
     return None
+
+
+def ensure_service_account_key(path, email: str, project: str) -> dict:
+    """The service-account key at ``path``, made (owner-readable only) when there is none yet."""
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = generate_service_account_key(email, project)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(info, fh, indent=2)
+    return info
