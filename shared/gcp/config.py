@@ -77,10 +77,9 @@ def validate_store(s: Section, ctx: ValidationContext) -> dict[str, Any]:
             raise ConfigError(auth.key, "needs exactly one of config (the object) or config_file (its path)")
         if auth.has("config"):
             config = auth.get("config", dict)
-            if config.get("type") != "external_account":
-                raise ConfigError(
-                    auth.path("config"), "must be a workload identity federation configuration (type external_account)"
-                )
+            why = configuration_problem(config)
+            if why:
+                raise ConfigError(auth.path("config"), why)
             out["config"] = dict(config)
         else:
             out["config_file"] = auth.string("config_file")
@@ -102,6 +101,17 @@ def validate_store(s: Section, ctx: ValidationContext) -> dict[str, Any]:
     if impersonate is None:
         options["min_ttl_seconds"] = SOURCE_TOKEN_SECONDS
     return options
+
+
+def configuration_problem(info: object) -> str | None:
+    """Why ``info`` is not a federation configuration this service runs, or None. Executable sources
+    are refused: a configuration never makes the service run a command."""
+    if not isinstance(info, dict) or info.get("type") != "external_account":
+        return "must be a workload identity federation configuration (type external_account)"
+    source = info.get("credential_source")
+    if not isinstance(source, dict) or "executable" in source:
+        return "must take its subject token from a file, a URL or AWS (never an executable)"
+    return None
 
 
 def _subject_token(token: Section) -> dict[str, Any]:

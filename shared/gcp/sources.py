@@ -34,6 +34,7 @@ from typing import Any
 
 from ..errors import unavailable
 from ..secrets import SecretResolver
+from .config import configuration_problem
 from .google_http import Call
 
 STORAGE_SCOPE = "https://www.googleapis.com/auth/devstorage.full_control"
@@ -142,18 +143,8 @@ class Sources:
 
     def _external_account(self):
         """A federation credential: a configuration, or the service's own Azure, AWS or file token."""
-        import google.auth
-
         if self.method == "credential-config":
-            if "config" in self.auth:
-                credentials, _ = google.auth.load_credentials_from_dict(
-                    dict(self.auth["config"]), scopes=[CLOUD_PLATFORM]
-                )
-            else:
-                credentials, _ = google.auth.load_credentials_from_file(
-                    self.auth["config_file"], scopes=[CLOUD_PLATFORM]
-                )
-            return credentials
+            return _from_configuration(self._configuration())
         source = self.auth["subject_token"]
         audience = self.auth["audience"]
         if "aws_region" in source:
@@ -181,6 +172,20 @@ class Sources:
             scopes=[CLOUD_PLATFORM],
         )
 
+    def _configuration(self) -> dict:
+        """The federation configuration, checked as a configuration of our own would be."""
+        if "config" in self.auth:
+            return dict(self.auth["config"])
+        try:
+            with open(self.auth["config_file"], encoding="utf-8") as fh:
+                info = json.load(fh)
+        except (OSError, ValueError):
+            info = None
+        why = configuration_problem(info)
+        if why:
+            raise unavailable(f"the store's federation configuration {why}", 60, "store-misconfigured")
+        return info
+
     # -- per vend -------------------------------------------------------------------------------------
     def token_source(self, call: Call, lifetime: int):
         """Credentials whose ``refresh`` mints a new source token for one downscoped token."""
@@ -188,7 +193,7 @@ class Sources:
             from google.auth import impersonated_credentials
 
             return impersonated_credentials.Credentials(
-                source_credentials=self.base(call),
+                source_credentials=_shared_class()(self, call),
                 target_principal=self.impersonate,
                 target_scopes=[STORAGE_SCOPE],
                 lifetime=lifetime,
@@ -214,6 +219,36 @@ class Sources:
         if not email or email == "default":
             return None
         return _iam_signing_class()(self, call, email)
+
+
+def _from_configuration(info: dict):
+    from google.auth import aws, identity_pool
+
+    if str(info["credential_source"].get("environment_id", "")).startswith("aws"):
+        return aws.Credentials.from_info(info, scopes=[CLOUD_PLATFORM])
+    return identity_pool.Credentials.from_info(info, scopes=[CLOUD_PLATFORM])
+
+
+@functools.cache
+def _shared_class():
+    """The shared base credential seen by one impersonation: not ``Scoped``, so google-auth uses the
+    base's token as it is instead of a rescoped copy that would mint a token of its own every time."""
+    from google.auth import credentials as auth_credentials
+
+    class Shared(auth_credentials.Credentials):
+        def __init__(self, sources: Sources, call: Call):
+            super().__init__()
+            self._sources, self._call = sources, call
+            self._take()
+
+        def _take(self) -> None:
+            base = self._sources.base(self._call)
+            self.token, self.expiry = base.token, base.expiry
+
+        def refresh(self, request):
+            self._take()
+
+    return Shared
 
 
 @functools.cache
@@ -302,7 +337,10 @@ def _aws_supplier_class():
 
                     self._session = botocore.session.get_session()
                 session = self._session
-            credentials = session.get_credentials()
+            try:
+                credentials = session.get_credentials()
+            except Exception:  # noqa: BLE001 - a broken provider chain is no credentials
+                credentials = None
             if credentials is None:
                 raise unavailable("the service has no AWS credentials to federate with Google", 60, "upstream-refused")
             frozen = credentials.get_frozen_credentials()

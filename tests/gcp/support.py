@@ -77,6 +77,7 @@ def make_service(google, stores: dict, cache: bool = False, environ: dict | None
 
 def vend(service, groups=("readers",), sub: str = "alice", status: int = 200, **body) -> dict:
     body.setdefault("store", "gcs")
+    body.setdefault("access", "read")
     resp = call(service, "POST", "/api/v1/credentials", token=token(IDP, sub, groups), body=body)
     assert resp.status == status, resp.json()
     return resp.json()
