@@ -121,3 +121,10 @@ def test_the_google_apis_override_is_for_emulator_stores_only():
 
 def test_a_project_must_be_a_project_id():
     assert error_key({"project": "My Project"}) == "stores.g.project"
+
+
+def test_the_example_configuration_is_valid_in_deployed_mode():
+    from shared.config import load_config
+
+    config = load_config("examples/config.gcs.json", mode="deployed")
+    assert {s.kind for s in config.stores.values()} == {"gcs"} and len(config.stores) == 3
