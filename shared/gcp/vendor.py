@@ -17,10 +17,10 @@ google-auth and google-cloud-storage are imported inside the methods that use th
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from ..authz import Grant
 from ..errors import bad_request, problem
@@ -32,6 +32,7 @@ from .names import object_problem
 from .sources import Sources
 
 PUT_PRECONDITION = {"x-goog-if-generation-match": "0"}
+_SIGNED_AT = re.compile(r"[?&]X-Goog-Date=(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z&X-Goog-Expires=(\d+)&")
 
 
 class GcsVendor(Vendor):
@@ -44,7 +45,7 @@ class GcsVendor(Vendor):
         self.transport = Transport(o["google_apis_url"])
         self.sources = Sources(o, context.secrets)
         self._bucket = o["bucket"]
-        self._client = None  # an anonymous storage client: what google-cloud-storage signs URLs with
+        self._bucket_handle = None  # google-cloud-storage's Bucket on an anonymous client (signing only)
 
     # -- what the store offers ---------------------------------------------------------------------
     def offers(self, prefix: str, access: str) -> tuple[str, ...]:
@@ -165,9 +166,11 @@ class GcsVendor(Vendor):
             )
         except Exception as exc:  # noqa: BLE001 - problem_for re-raises what is not Google's or the network's
             raise problem_for(exc, call) from None
-        query = parse_qs(urlsplit(url).query)
-        signed_at = datetime.strptime(query["X-Goog-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        expires_at = signed_at + timedelta(seconds=int(query["X-Goog-Expires"][0]))
+        stamp = _SIGNED_AT.search(url)
+        if stamp is None:  # google-cloud-storage always writes both; a change there is a bug
+            raise RuntimeError("a V4 signed URL without X-Goog-Date or X-Goog-Expires")
+        y, mo, d, h, mi, s, seconds = (int(g) for g in stamp.groups())
+        expires_at = datetime(y, mo, d, h, mi, s, tzinfo=UTC) + timedelta(seconds=seconds)
         return SignedUrl(
             url=url,
             method=method,
@@ -177,12 +180,13 @@ class GcsVendor(Vendor):
         )
 
     def _blob(self, name: str):
+        """A blob of the store's bucket: what google-cloud-storage signs URLs for (no request is made)."""
         from google.cloud import storage
 
-        client = self._client
-        if client is None:
-            client = self._client = storage.Client.create_anonymous_client()
-        return storage.Blob(name, bucket=storage.Bucket(client, self._bucket))
+        bucket = self._bucket_handle
+        if bucket is None:  # built twice at worst: harmless
+            bucket = self._bucket_handle = storage.Bucket(storage.Client.create_anonymous_client(), self._bucket)
+        return storage.Blob(name, bucket=bucket)
 
 
 def _rule(rule: dict):
