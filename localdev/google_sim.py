@@ -21,6 +21,12 @@ Shapes, from Google's documentation:
   Google API errors ``{"error": {"code", "message", "status"}}`` (401 ``UNAUTHENTICATED``, 403
   ``PERMISSION_DENIED``, 400 ``INVALID_ARGUMENT``, 429 ``RESOURCE_EXHAUSTED``, 503 ``UNAVAILABLE``).
 
+* The GCE metadata server (``http://169.254.169.254/``, ``http://metadata.google.internal/computeMetadata/v1/``),
+  only when :attr:`GoogleSimulator.metadata_email` names the instance's service account (off by
+  default, as off Google): the ping answers ``Metadata-Flavor: Google``;
+  ``instance/service-accounts/default/?recursive=true`` -> ``{"email", "scopes", "aliases"}``;
+  ``.../token`` -> ``{"access_token", "expires_in", "token_type"}``; ``project/project-id`` -> text.
+
 Chosen where the documentation does not say: the downscoped token's ``expires_in`` is what its
 source token has left (a downscoped token inherits its source's lifetime); ``generateAccessToken``
 refuses a lifetime over ``token_lifetime_max`` (3,600 s, Google's default without the organization
@@ -116,6 +122,7 @@ class GoogleSimulator:
         self.calls: list[dict] = []
         self._faults: dict[str, list[tuple[int, dict]]] = {}
         self.omit_downscoped_expires_in = False
+        self.metadata_email: str | None = None  # the instance's service account: a metadata server answers
         self._server: ThreadingHTTPServer | None = None
         self.url: str | None = None
 
@@ -171,8 +178,11 @@ class GoogleSimulator:
 
     def handle(self, method: str, url: str, headers: dict[str, str], body: bytes | str) -> Answer:
         raw = body.encode() if isinstance(body, str) else body
-        path = urlsplit(url).path
+        parts = urlsplit(url)
+        path = parts.path
         headers = {k.lower(): v for k, v in headers.items()}
+        if parts.hostname in ("169.254.169.254", "metadata.google.internal"):
+            return self._metadata(path, headers)
         if method == "POST" and path == "/token":
             return self._guarded("oauth2", lambda: self._oauth_token(_form(raw)))
         if method == "POST" and path == "/v1/token":
@@ -190,6 +200,34 @@ class GoogleSimulator:
             self.calls.append({"api": api, "fault": fault[0]})
             return Answer(fault[0], data=json.dumps(fault[1]).encode())
         return answer()
+
+    # -- the GCE metadata server ----------------------------------------------------------------------
+    def _metadata(self, path: str, headers: dict[str, str]) -> Answer:
+        email = self.metadata_email
+        self.calls.append({"api": "metadata", "path": path})
+        if email is None or headers.get("metadata-flavor") != "Google":
+            return Answer(404, {"content-type": "text/html"}, b"not found")
+        flavor = {"metadata-flavor": "Google", "content-type": "application/json"}
+        prefix = "/computeMetadata/v1/"
+        if path in ("", "/"):
+            return Answer(200, {"metadata-flavor": "Google", "content-type": "text/plain"}, b"computeMetadata/\n")
+        if path == prefix + "project/project-id":
+            return Answer(
+                200,
+                {"metadata-flavor": "Google", "content-type": "text/plain"},
+                email.split("@")[1].split(".")[0].encode(),
+            )
+        account = path.removeprefix(prefix + "instance/service-accounts/").split("/")[0]
+        if path.startswith(prefix + "instance/service-accounts/") and account in ("default", email):
+            scopes = ["https://www.googleapis.com/auth/cloud-platform"]
+            if path.endswith("/token"):
+                token, _ = self.issue("metadata", email, 3599, scopes=tuple(scopes))
+                data = {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+                return Answer(200, flavor, json.dumps(data).encode())
+            if path.rstrip("/").endswith(account):
+                data = {"email": email, "scopes": scopes, "aliases": ["default"]}
+                return Answer(200, flavor, json.dumps(data).encode())
+        return Answer(404, {"metadata-flavor": "Google", "content-type": "text/html"}, b"not found")
 
     # -- OAuth 2.0 token endpoint (service-account keys) ------------------------------------------------
     def _oauth_token(self, form: dict[str, str]) -> Answer:

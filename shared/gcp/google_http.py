@@ -93,7 +93,7 @@ class Call:
             timeout=timeout if timeout is not None and timeout < READ_TIMEOUT else (CONNECT_TIMEOUT, READ_TIMEOUT),
             **kwargs,
         )
-        if response.status >= 400:
+        if response.status >= 400 and host in GOOGLE_APIS:  # not a metadata-server probe
             operation = urlsplit(url).path.rsplit(":", 1)[-1] if ":" in urlsplit(url).path else urlsplit(url).path
             self.failure = (GOOGLE_APIS.get(host, host), operation, response.status, error_code(response.data))
         return response
