@@ -251,6 +251,11 @@ def _shared_class():
     return Shared
 
 
+def is_keyless(signer) -> bool:
+    """True when ``signer`` signs through IAM Credentials ``signBlob`` (not with a key of its own)."""
+    return isinstance(signer, _iam_signing_class())
+
+
 @functools.cache
 def _iam_signing_class():
     """A ``Signing`` credential that signs through IAM Credentials ``signBlob`` (keyless signing)."""

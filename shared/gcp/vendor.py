@@ -29,7 +29,7 @@ from . import boundary
 from .config import GOOGLE_STORAGE, KEY_SIGNED_URL_MAX, KEYLESS_SIGNED_URL_MAX
 from .google_http import Transport, problem_for
 from .names import object_problem
-from .sources import Sources
+from .sources import Sources, is_keyless
 
 PUT_PRECONDITION = {"x-goog-if-generation-match": "0"}
 _SIGNED_AT = re.compile(r"[?&]X-Goog-Date=(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z&X-Goog-Expires=(\d+)&")
@@ -139,8 +139,6 @@ class GcsVendor(Vendor):
                 f"store '{self.store.id}' federates without a service account to sign as; its operators can "
                 "set auth.impersonate",
             )
-        limit = KEY_SIGNED_URL_MAX if self.sources.signs_with_key else KEYLESS_SIGNED_URL_MAX
-        expires_in = min(grant.ttl_seconds, limit)
         headers: dict[str, str] = {}
         if method == "PUT":
             headers.update(PUT_PRECONDITION)
@@ -155,6 +153,9 @@ class GcsVendor(Vendor):
                     f"store '{self.store.id}' has no service account to sign as; its operators can set "
                     "auth.impersonate",
                 )
+            # A key signs for up to 7 days; signBlob's signature is only good for 12 hours.
+            limit = KEYLESS_SIGNED_URL_MAX if is_keyless(signer) else KEY_SIGNED_URL_MAX
+            expires_in = min(grant.ttl_seconds, limit)
             url = self._blob(grant.path).generate_signed_url(
                 version="v4",
                 expiration=expires_in,

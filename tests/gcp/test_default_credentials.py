@@ -60,3 +60,23 @@ def test_adc_on_the_metadata_server_signs_urls_through_sign_blob_as_the_instance
 def test_no_application_default_credentials_is_503_upstream_refused(gcs, google, no_ambient_credentials):
     problem = vend(make_service(google, {"gcs": store_block(gcs, {"method": "default"})}), status=503)
     assert problem["type"].endswith("/upstream-refused") and "no Google credentials" in problem["detail"]
+
+
+def test_a_url_signed_with_an_adc_key_file_may_live_seven_days(
+    gcs, google, no_ambient_credentials, tmp_path, monkeypatch
+):
+    path = tmp_path / "key.json"
+    path.write_text(json.dumps(KEY))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    store = store_block(gcs, {"method": "default"}, ttl={"default": 900, "max": 604_800})
+    service = make_service(google, {"gcs": store}, limits={"max_ttl_seconds": 604_800})
+    signed = sign(service, groups=("long",), object="users/alice/seed.txt", ttl_seconds=604_800)
+    assert "X-Goog-Expires=604800&" in signed["url"]
+
+
+def test_a_url_signed_through_sign_blob_as_the_instance_lives_at_most_twelve_hours(gcs, google, no_ambient_credentials):
+    google.metadata_email = INSTANCE_ACCOUNT
+    store = store_block(gcs, {"method": "default"}, ttl={"default": 900, "max": 604_800})
+    service = make_service(google, {"gcs": store}, limits={"max_ttl_seconds": 604_800})
+    signed = sign(service, groups=("long",), object="users/alice/seed.txt", ttl_seconds=604_800)
+    assert "X-Goog-Expires=43200&" in signed["url"]
