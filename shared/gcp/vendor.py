@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..authz import Grant
+from ..clock import iso
 from ..errors import bad_request, problem
 from ..kinds.contract import IssuedCredential, SignedUrl, Vendor
 from . import boundary
@@ -100,7 +101,7 @@ class GcsVendor(Vendor):
             credentials={
                 "access_token": token,
                 "token_type": "Bearer",
-                "expiration": expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "expiration": iso(expires_at),
                 "bucket": self._bucket,
                 "project": o["project"],
                 "endpoint_url": endpoint,
