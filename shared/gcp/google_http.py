@@ -30,8 +30,8 @@ from urllib.parse import urlsplit, urlunsplit
 from ..errors import Problem, bad_request, unavailable
 
 log = logging.getLogger("tvs.gcs")
-CONNECT_TIMEOUT = 3
-READ_TIMEOUT = 10
+CONNECT_TIMEOUT = 2
+READ_TIMEOUT = 5  # a vend makes at most three calls: they end well within a gateway's 29 s
 GOOGLE_APIS = {
     "oauth2.googleapis.com": "OAuth token endpoint",
     "sts.googleapis.com": "STS",
