@@ -25,12 +25,15 @@ from .default_config import (
     DEMO_AWS_EXTERNAL_ID,
     DEMO_AWS_ROLE_ARN,
     DEMO_AWS_SECRETS,
+    DEMO_GCS_PROJECT,
+    DEMO_GCS_SERVICE_ACCOUNT,
     DEMO_SPACES,
     DEMO_VMS_TOKEN_ENV,
     embedded_config,
 )
 from .devidp import DevIdentityProvider
-from .emulators import AZURITE_ACCOUNT, REPO, Azurite, MotoServer, port_is_free
+from .emulators import AZURITE_ACCOUNT, REPO, Azurite, FakeGcsServer, MotoServer, port_is_free
+from .google_sim import GoogleSimulator, ensure_service_account_key
 from .server import LocalServer
 from .vms_simulator import VmsSimulator
 
@@ -44,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state", default=str(REPO / ".local"), help="where emulator data and local certificates live")
     parser.add_argument("--print-config", action="store_true", help="print the embedded configuration and exit")
     parser.add_argument("--vms-port", type=int, default=8444, help="port of the VMS simulator (demo-vast)")
+    parser.add_argument("--gcs-port", type=int, default=4443, help="port of fake-gcs-server (demo-gcs)")
     parser.add_argument(
         "--sweep-every",
         type=float,
@@ -85,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"port {args.vms_port} is in use: stop what listens there or pass --vms-port", file=sys.stderr)
             return 2
         emulators["vms"] = _start_vms(args.vms_port, ca, cert, key)
+        if not port_is_free(args.gcs_port):
+            print(f"port {args.gcs_port} is in use: stop what listens there or pass --gcs-port", file=sys.stderr)
+            return 2
+        emulators["gcs"] = LocalGcs(args.gcs_port, state / "gcs")
         _prepare_demo_data(emulators)
         raw = embedded_config(emulators, issuer, state_dir=state)
         try:
@@ -120,6 +128,28 @@ def _planned_emulators(args, state: Path) -> dict:
         "moto": SimpleNamespace(url=f"http://127.0.0.1:{args.moto_port}"),
         "vms": SimpleNamespace(url=f"https://127.0.0.1:{args.vms_port}", ca=ca),
     }
+
+
+class LocalGcs:
+    """demo-gcs: fake-gcs-server (a child process we own) and the Google token-service simulator (a thread),
+    with the store's service-account key made at the first run under the state directory."""
+
+    def __init__(self, port: int, state: Path):
+        self.key_file = state / "service-account.json"
+        key = ensure_service_account_key(self.key_file, DEMO_GCS_SERVICE_ACCOUNT, DEMO_GCS_PROJECT)
+        self.google = GoogleSimulator()
+        self.google.trust_key(key)
+        self.google_apis_url = self.google.start()
+        try:
+            self.server = FakeGcsServer(port=port, workdir=state / "fake-gcs").start()
+        except Exception:
+            self.google.stop()
+            raise
+        self.url = self.server.url
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.google.stop()
 
 
 def _start_vms(port: int, ca: Path, cert: Path, key: Path):
@@ -169,6 +199,9 @@ def _prepare_demo_data(emulators: dict) -> None:
     moto = emulators.get("moto")
     if moto is not None:
         _prepare_moto(moto)
+    gcs = emulators.get("gcs")
+    if gcs is not None:
+        gcs.server.create_bucket("demo", DEMO_GCS_PROJECT)
 
 
 def _prepare_moto(moto) -> None:

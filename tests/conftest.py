@@ -50,3 +50,13 @@ def moto_server():
     emulator = MotoServer().start()
     yield emulator
     emulator.cleanup()
+
+
+@pytest.fixture(scope="session")
+def fake_gcs():
+    """fake-gcs-server on a free port; tests create the buckets they need."""
+    from localdev.emulators import FakeGcsServer
+
+    emulator = FakeGcsServer().start()
+    yield emulator
+    emulator.cleanup()

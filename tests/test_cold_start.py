@@ -42,7 +42,18 @@ DEPLOYED_CONFIG = {
             "account_url": "https://acct.blob.core.windows.net",
             "container": "sales-raw",
             "auth": {"method": "managed-identity"},
-        }
+        },
+        "partner-gcs": {
+            "kind": "gcs",
+            "bucket": "partner-data",
+            "auth": {
+                "method": "workload-identity-federation",
+                "audience": "//iam.googleapis.com/projects/123456789012/locations/global/"
+                "workloadIdentityPools/tvs-pool/providers/tvs-azure",
+                "subject_token": {"azure_audience": "api://AzureADTokenExchange"},
+                "impersonate": "tvs-vendor@partner-project.iam.gserviceaccount.com",
+            },
+        },
     },
     "grants": [{"match": {"groups": ["analysts"]}, "stores": ["*"], "access": "read"}],
     "accessmanager": {
@@ -84,7 +95,17 @@ def _cold_import(module: str) -> dict:
 
 @pytest.mark.parametrize(
     "module",
-    ["shared", "shared.api", "shared.api.routes", "shared.azure.vendor", "function_app", "lambda.api", "lambda.sweep"],
+    [
+        "shared",
+        "shared.api",
+        "shared.api.routes",
+        "shared.azure.vendor",
+        "shared.gcp",
+        "shared.gcp.vendor",
+        "function_app",
+        "lambda.api",
+        "lambda.sweep",
+    ],
 )
 def test_importing_loads_no_cloud_sdk(module):
     assert _cold_import(module)["sdks"] == []
@@ -108,3 +129,7 @@ def test_no_core_module_imports_a_platform_library_even_lazily():
 
 def test_the_probe_would_notice_an_sdk_import():
     assert "azure.storage.blob" in _cold_import("azure.storage.blob")["sdks"]
+
+
+def test_the_probe_would_notice_google_auth():
+    assert "google.auth" in _cold_import("google.auth")["sdks"]

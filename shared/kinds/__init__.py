@@ -21,6 +21,7 @@ PACKAGES: dict[str, str] = {
     "azure-blob": "shared.azure",
     "aws-s3": "shared.aws",
     "vast-s3": "shared.vast",
+    "gcs": "shared.gcp",
 }
 
 

@@ -14,6 +14,7 @@ EXAMPLE_IDS = {
     "azure-blob": "sas-0123456789abcdef01234567",
     "aws-s3": "ASIAEXAMPLEEXAMPLE12",
     "vast-s3": "vast.demo-vast.0b8f7c1e-2f5a-4c0e-9d7a-1e2f3a4b5c6d",
+    "gcs": "gcs-0123456789abcdef01234567",
 }
 
 
