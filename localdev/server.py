@@ -5,7 +5,6 @@ Like the cloud adapters it only translates requests and responses.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -13,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from shared.api import HttpRequest, VendingService
-from shared.api.http import problem_response
+from shared.api.http import Headers, problem_response
 from shared.errors import Problem, bad_request, problem
 
 from .devidp import DevIdentityProvider
@@ -137,19 +136,12 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         idp = self.server_ref.idp
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
         if idp is not None and url.path.startswith(DEV_IDP_PREFIX):
-            status, payload = idp.handle(self.command, url.path[len(DEV_IDP_PREFIX) :], body)
-            self._send(
-                status, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(payload).encode()
-            )
+            headers = Headers(_joined(self.headers))
+            self._send(*idp.serve(self.command, url.path[len(DEV_IDP_PREFIX) :], body, query, headers))
             return
-        request = HttpRequest(
-            method=self.command,
-            path=url.path,
-            headers=_joined(self.headers),
-            query=dict(parse_qsl(url.query, keep_blank_values=True)),
-            body=body,
-        )
+        request = HttpRequest(method=self.command, path=url.path, headers=_joined(self.headers), query=query, body=body)
         response = self.server_ref.service.handle(request)
         self._send(response.status, response.headers, response.body)
 

@@ -21,6 +21,7 @@ from . import access, kinds
 from .errors import ConfigError
 from .kinds import ValidationContext
 from .ledger import validate_ledger
+from .origins import web_origin
 from .paths import PLACEHOLDERS, validate_prefix_template
 from .sections import Section
 
@@ -109,6 +110,20 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class PageConfig:
+    """The self-service page's sign-in (docs/design.md, Self-service page): an OIDC public client
+    using the authorization code flow with PKCE in the browser."""
+
+    client_id: str
+    authority: str  # the provider's issuer URL; its discovery document names the endpoints
+    scopes: tuple[str, ...]
+    authorization_endpoint: str | None  # both or neither: when set, discovery is not used
+    token_endpoint: str | None
+    title: str
+    connect_origins: tuple[str, ...]  # more origins the page may call (a storage endpoint not in the stores)
+
+
+@dataclass(frozen=True)
 class Config:
     mode: str
     issuers: tuple[IssuerConfig, ...]
@@ -117,6 +132,7 @@ class Config:
     limits: Limits
     admin_groups: tuple[tuple[str, str], ...]  # (issuer name, group): a group is only ever its own issuer's
     ledger: Mapping[str, Any] | None = None  # the key ledger of revocable kinds (shared.ledger.validate_ledger)
+    page: PageConfig | None = None  # the self-service page; None: the deployment serves none
 
     @property
     def local(self) -> bool:
@@ -149,7 +165,9 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
     if mode not in ("local", "deployed"):
         raise ConfigError(MODE_ENV, "must be 'local' or 'deployed'")
     doc = Section(
-        "", raw, ("$schema", "description", "issuers", "stores", "grants", "limits", "admin_groups", "ledger")
+        "",
+        raw,
+        ("$schema", "description", "issuers", "stores", "grants", "limits", "admin_groups", "ledger", "page"),
     )
     limits = _parse_limits(
         doc.section("limits", ("max_body_bytes", "max_ttl_seconds", "credential_cache", "token_cache"), {})
@@ -166,6 +184,64 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
         limits=limits,
         admin_groups=_parse_admin_groups(doc, issuers),
         ledger=MappingProxyType(ledger) if ledger else None,
+        page=_parse_page(doc, mode),
+    )
+
+
+PAGE_TITLE = "Storage access"
+_SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,256}\Z")  # RFC 6749 §3.3 scope-token
+_CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,256}\Z")
+
+
+def _parse_page(doc: Section, mode: str) -> PageConfig | None:
+    """The optional ``page`` block: the self-service page and the public client it signs in with."""
+    if not doc.has("page"):
+        return None
+    s = doc.section(
+        "page",
+        ("client_id", "authority", "scopes", "authorization_endpoint", "token_endpoint", "title", "connect_origins"),
+    )
+    local = mode == "local"
+    client_id = s.string("client_id")
+    if not _CLIENT_ID.match(client_id):
+        raise ConfigError(s.path("client_id"), "must be 1-256 printable ASCII characters without spaces")
+    urls: dict[str, str | None] = {}
+    for name in ("authority", "authorization_endpoint", "token_endpoint"):
+        value = s.url(name, None if name != "authority" else ..., allow_http=local)
+        if value is not None and web_origin(value) is None:
+            raise ConfigError(s.path(name), "must be a URL whose host is a DNS name or an IPv4 address")
+        urls[name] = value
+    if (urls["authorization_endpoint"] is None) != (urls["token_endpoint"] is None):
+        missing = "token_endpoint" if urls["token_endpoint"] is None else "authorization_endpoint"
+        raise ConfigError(
+            s.path(missing), "is required with the other endpoint (name both, or neither to use discovery)"
+        )
+    scopes = s.strings("scopes", ("openid",))
+    for i, scope in enumerate(scopes):
+        if not _SCOPE.match(scope):
+            raise ConfigError(f"{s.path('scopes')}[{i}]", "must be one OAuth scope (no spaces, quotes or backslashes)")
+    title = s.string("title", PAGE_TITLE)
+    if not 1 <= len(title) <= 80 or not title.isprintable():
+        raise ConfigError(s.path("title"), "must be 1-80 printable characters")
+    origins = []
+    for i, value in enumerate(s.strings("connect_origins", ())):
+        origin = web_origin(value)
+        scheme_ok = value.startswith("https://") or (local and value.startswith("http://"))
+        if origin is None or not scheme_ok or value.rstrip("/") != origin:
+            raise ConfigError(
+                f"{s.path('connect_origins')}[{i}]",
+                "must be an origin (scheme, host and port only), e.g. https://acct.blob.core.windows.net"
+                + ("" if local else "; https only"),
+            )
+        origins.append(origin)
+    return PageConfig(
+        client_id=client_id,
+        authority=str(urls["authority"]),
+        scopes=scopes,
+        authorization_endpoint=urls["authorization_endpoint"],
+        token_endpoint=urls["token_endpoint"],
+        title=title,
+        connect_origins=tuple(origins),
     )
 
 
