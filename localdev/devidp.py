@@ -77,6 +77,7 @@ class DevIdentityProvider:
         self._jwk.update({"kid": self.kid, "use": "sig", "alg": "ES256"})
         self._codes: dict[str, _Code] = {}
         self._codes_lock = threading.Lock()
+        self.clock = time.monotonic  # when codes expire (tests move it)
 
     def discovery(self) -> dict:
         return {
@@ -208,10 +209,10 @@ class DevIdentityProvider:
             sub,
             tuple(dict.fromkeys(groups)),
             int(lifetime),
-            time.monotonic() + CODE_SECONDS,
+            self.clock() + CODE_SECONDS,
         )
         with self._codes_lock:
-            now = time.monotonic()
+            now = self.clock()
             for old in [c for c, g in self._codes.items() if g.expires < now]:
                 del self._codes[old]
             if len(self._codes) >= MAX_CODES:
@@ -286,7 +287,7 @@ password. You will be sent back to <code>{e(origin.scheme)}://{e(origin.netloc)}
             return _oauth_error("invalid_request", f"missing {', '.join(missing)}")
         with self._codes_lock:
             grant = self._codes.pop(params["code"], None)  # single use, whatever follows
-        if grant is None or grant.expires < time.monotonic():
+        if grant is None or grant.expires < self.clock():
             return _oauth_error("invalid_grant", "the code is unknown, used or expired")
         if (params["client_id"], params["redirect_uri"]) != (grant.client_id, grant.redirect_uri):
             return _oauth_error("invalid_grant", "the code was issued to another client or redirect_uri")

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import access, kinds
 from .errors import ConfigError
@@ -225,9 +226,10 @@ def _parse_page(doc: Section, mode: str) -> PageConfig | None:
         raise ConfigError(s.path("title"), "must be 1-80 printable characters")
     origins = []
     for i, value in enumerate(s.strings("connect_origins", ())):
-        origin = web_origin(value)
-        scheme_ok = value.startswith("https://") or (local and value.startswith("http://"))
-        if origin is None or not scheme_ok or value.rstrip("/") != origin:
+        origin, parts = web_origin(value), urlsplit(value)
+        scheme_ok = parts.scheme == "https" or (local and parts.scheme == "http")
+        bare = parts.path in ("", "/") and not (parts.query or parts.fragment or "@" in parts.netloc)
+        if origin is None or not scheme_ok or not bare:
             raise ConfigError(
                 f"{s.path('connect_origins')}[{i}]",
                 "must be an origin (scheme, host and port only), e.g. https://acct.blob.core.windows.net"
