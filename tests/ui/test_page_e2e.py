@@ -160,7 +160,7 @@ def test_a_prefix_outside_the_grant_is_refused_with_the_reason_the_api_gave(page
     ask(page, "demo-s3", path="users/bob/", access="write")
     text = alert_text(page, "access")
     assert text.startswith("Not allowed: you are not granted 'write' on store 'demo-s3' at 'users/bob/'")
-    assert "Reference for support: " in text
+    assert "Reference for support: " in text and page.locator("#status").inner_text() == ""
     screenshot(page, "refused")
 
 

@@ -54,13 +54,22 @@
     return node;
   }
 
+  let announcing = null;
+
   function announce(text) {
+    clearStatus();
+    // Emptied first and filled a moment later, so a screen reader announces a repeated message too.
+    announcing = window.setTimeout(() => { $("status").textContent = text; }, 50);
+  }
+
+  function clearStatus() {
+    window.clearTimeout(announcing);
     $("status").textContent = "";
-    window.setTimeout(() => { $("status").textContent = text; }, 50);
   }
 
   function showAlert(id, lines) {
     const box = $(id);
+    if (lines && lines.length) clearStatus(); // "Asking for access…" is over
     box.replaceChildren(...(lines || []).filter(Boolean).map((line, i) => el("p", { class: i ? "ref" : null, text: line })));
     if (lines && lines.length) box.scrollIntoView({ block: "nearest" });
   }
@@ -69,6 +78,7 @@
   const VIEWS = ["loading", "signin", "stores", "access", "keys", "orgs"];
 
   function show(view, { focus = true } = {}) {
+    clearStatus(); // an outcome belongs to the view it was announced in
     for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
     for (const button of document.querySelectorAll("#nav button")) {
       if (button.dataset.view === view) button.setAttribute("aria-current", "page");
@@ -108,12 +118,12 @@
     if (!(err instanceof ApiError)) {
       return ["The service could not be reached. Check your connection, then try again."];
     }
-    const detail = err.problem.detail || "";
+    const detail = sentence(err.problem.detail || err.problem.title || `HTTP ${err.status}`);
     const ref = err.requestId ? `Reference for support: ${err.requestId}` : "";
     const wait = err.retryAfter ? ` Try again in ${err.retryAfter} seconds.` : " Try again in a moment.";
     switch (true) {
       case err.status === 403:
-        return [`Not allowed: ${detail}`, ref];
+        return [`Not allowed: ${detail}`, "“What I can use” lists what you may ask for.", ref];
       case err.status === 404:
         return [`Not found: ${detail}`, ref];
       case err.status === 409:
@@ -125,12 +135,17 @@
       case err.slug === "service-misconfigured":
         return ["The service is not set up correctly. Its operators find the reason in its log.", ref];
       case err.status === 503:
-        return [`${what ? `${what} is` : "A service this needs is"} not answering right now: ${detail}.${wait}`, ref];
+        return [`${what ? `${what} is` : "A service this needs is"} not answering right now: ${detail}${wait}`, ref];
       case err.status >= 500:
         return ["Something went wrong in the service. Quote the reference below when you report it.", ref];
       default:
         return [`The request was refused: ${detail}`, ref];
     }
+  }
+
+  function sentence(text) {
+    const trimmed = String(text).trim();
+    return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
   }
 
   // -- the API ---------------------------------------------------------------------------------------
