@@ -5,6 +5,7 @@ Like the cloud adapters it only translates requests and responses.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import uuid
@@ -34,7 +35,7 @@ class LocalServer:
     ):
         self.service, self.idp = service, idp
         handler = type("Handler", (_Handler,), {"server_ref": self, "body_timeout": body_timeout_seconds})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd = _Server((host, port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
@@ -54,6 +55,14 @@ class LocalServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that went away mid-answer (a browser leaving a page) is no error worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -149,3 +149,19 @@ def test_a_malformed_request_line_gets_problem_json_not_html(local):
     out = exchange(local, b"GET\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 400 ") or out.startswith(b"HTTP/1.0 400 ")
     assert b"application/problem+json" in out and b"<html" not in out.lower()
+
+
+def test_a_client_that_goes_away_mid_answer_leaves_no_traceback(local, capsys):
+    try:
+        raise BrokenPipeError(32, "Broken pipe")
+    except BrokenPipeError:
+        local.httpd.handle_error(None, ("127.0.0.1", 1))
+    assert capsys.readouterr().err == ""
+
+
+def test_any_other_error_of_a_connection_is_still_reported(local, capsys):
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        local.httpd.handle_error(None, ("127.0.0.1", 1))
+    assert "ValueError" in capsys.readouterr().err

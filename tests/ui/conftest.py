@@ -124,7 +124,7 @@ def context(browser, site):
 @pytest.fixture
 def page(context):
     opened = context.new_page()
-    opened.console_messages = []  # type: ignore[attr-defined]
-    opened.on("console", lambda message: opened.console_messages.append(message.text))  # type: ignore[attr-defined]
+    opened.console_messages = []
+    opened.on("console", lambda message: opened.console_messages.append(message.text))
     yield opened
     opened.close()
