@@ -120,7 +120,7 @@ class DevIdentityProvider:
 
     def serve(self, method: str, subpath: str, body: bytes, query: dict[str, str], headers) -> Reply:
         """Serve ``/dev-idp/<subpath>``: (status, headers, body). The JSON routes answer CORS requests from
-        pages on this machine, as a real provider does for the origins of its public clients."""
+        pages on a loopback address, as a real provider does for the origins of its public clients."""
         status, out, payload = self._route(method, subpath, body, query, headers)
         origin = headers.get("origin") or ""
         if subpath in CORS_ROUTES and _loopback_origin(origin):
@@ -177,7 +177,7 @@ class DevIdentityProvider:
             return _page(
                 400,
                 "Sign-in refused",
-                "redirect_uri must be an http(s) URL on this machine (127.0.0.1, localhost or [::1]), without a "
+                "redirect_uri must be an http(s) URL on a loopback address (127.0.0.1, localhost or [::1]), without a "
                 "fragment: the development identity provider hands out tokens to anyone who asks.",
             )
         state = params.get("state", "")[:512]

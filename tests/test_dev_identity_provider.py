@@ -165,7 +165,7 @@ def test_a_sign_in_without_s256_pkce_is_sent_back_as_an_invalid_request(idp, ove
         "",
     ],
 )
-def test_a_redirect_uri_off_this_machine_is_refused_without_a_redirect(idp, uri):
+def test_a_redirect_uri_off_the_loopback_is_refused_without_a_redirect(idp, uri):
     status, headers, body = idp.serve("GET", "authorize", b"", authorize_params(redirect_uri=uri), {})
     assert (status, "Location" in headers) == (400, False) and b"redirect_uri" in body
 
@@ -180,7 +180,7 @@ def test_a_form_without_a_user_name_is_shown_again_with_the_reason(idp):
     assert status == 400 and 'role="alert"' in body.decode() and "user name" in body.decode()
 
 
-def test_the_token_endpoint_answers_cors_for_a_page_on_this_machine(idp):
+def test_the_token_endpoint_answers_cors_for_a_page_on_a_loopback_address(idp):
     _, headers, _ = idp.serve("OPTIONS", "token", b"", {}, {"origin": "http://127.0.0.1:9000"})
     assert headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:9000"
 
