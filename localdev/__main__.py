@@ -21,16 +21,15 @@ from shared.config import parse_config
 from shared.errors import ConfigError
 
 from .certs import ensure_local_certs
+from .cors import page_origins
 from .default_config import (
-    DEMO_AWS_EXTERNAL_ID,
-    DEMO_AWS_ROLE_ARN,
     DEMO_AWS_SECRETS,
     DEMO_GCS_PROJECT,
     DEMO_GCS_SERVICE_ACCOUNT,
-    DEMO_SPACES,
     DEMO_VMS_TOKEN_ENV,
     embedded_config,
 )
+from .demo_data import prepare_demo_data
 from .devidp import DevIdentityProvider
 from .emulators import AZURITE_ACCOUNT, REPO, Azurite, FakeGcsServer, MotoServer, port_is_free
 from .google_sim import GoogleSimulator, ensure_service_account_key
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"port {args.gcs_port} is in use: stop what listens there or pass --gcs-port", file=sys.stderr)
             return 2
         emulators["gcs"] = LocalGcs(args.gcs_port, state / "gcs")
-        _prepare_demo_data(emulators)
+        prepare_demo_data(emulators, page_origins(args.port))
         raw = embedded_config(emulators, issuer, state_dir=state)
         try:
             config = parse_config(raw, mode="local")
@@ -106,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         _start_sweeper(service, args.sweep_every)
         print(
             f"tvs local service on {server.url}/api/v1 (dev identity provider {issuer}); "
-            f"stores: {', '.join(config.stores)}; Ctrl-C stops it",
+            f"stores: {', '.join(config.stores)}; the self-service page: {server.url}/api/ui/; Ctrl-C stops it",
             flush=True,
         )
         server.serve_forever()
@@ -181,61 +180,6 @@ def _start_sweeper(service: VendingService, every: float) -> None:
 
     if every > 0:
         threading.Thread(target=loop, name="tvs-local-sweep", daemon=True).start()
-
-
-def _prepare_demo_data(emulators: dict) -> None:
-    """Create the demo containers/buckets the embedded stores point at (idempotent)."""
-    azurite = emulators.get("azurite")
-    if azurite is not None:
-        from azure.core.exceptions import ResourceExistsError
-        from azure.storage.blob import BlobServiceClient
-
-        client = BlobServiceClient.from_connection_string(azurite.connection_string, connection_verify=str(azurite.ca))
-        for container in ("demo", *DEMO_SPACES):  # the demo-azure store, and the spaces of organization demo
-            try:
-                client.create_container(container)
-            except ResourceExistsError:
-                pass
-    moto = emulators.get("moto")
-    if moto is not None:
-        _prepare_moto(moto)
-    gcs = emulators.get("gcs")
-    if gcs is not None:
-        gcs.server.create_bucket("demo", DEMO_GCS_PROJECT)
-
-
-def _prepare_moto(moto) -> None:
-    """Bucket 'demo' and the role the demo-s3 store assumes (trusting the account, with the ExternalId)."""
-    import boto3
-
-    keys = dict(
-        endpoint_url=moto.url, region_name="eu-west-3", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
-    s3, iam = boto3.client("s3", **keys), boto3.client("iam", **keys)
-    try:
-        s3.create_bucket(Bucket="demo", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
-    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
-        pass
-    account = DEMO_AWS_ROLE_ARN.split(":")[4]
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
-                "Condition": {"StringEquals": {"sts:ExternalId": DEMO_AWS_EXTERNAL_ID}},
-            }
-        ],
-    }
-    try:
-        iam.create_role(
-            RoleName=DEMO_AWS_ROLE_ARN.rsplit("/", 1)[1],
-            AssumeRolePolicyDocument=json.dumps(trust),
-            MaxSessionDuration=43_200,
-        )
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
 
 
 if __name__ == "__main__":

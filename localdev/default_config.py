@@ -18,6 +18,7 @@ DEMO_AWS_ROLE_ARN = "arn:aws:iam::123456789012:role/tvs-demo"
 DEMO_AWS_EXTERNAL_ID = "tvs-local-demo"
 DEMO_AWS_SECRETS = {"TVS_DEMO_AWS_ACCESS_KEY_ID": "testing", "TVS_DEMO_AWS_SECRET_ACCESS_KEY": "testing"}
 DEMO_VMS_TOKEN_ENV = "TVS_DEMO_VMS_TOKEN"
+DEMO_PAGE_CLIENT_ID = "tvs-page"  # any client id does for the development identity provider
 # Development subjects -> the simulator's seeded local users; dev tokens may also carry a "uid" or
 # "onprem_sid" claim naming one of its directory users (carol 50001, dave 50002, erin by SID). The
 # simulator's built-in admin (user 1) is mapped to no one: the development identity provider hands
@@ -165,6 +166,9 @@ def embedded_config(emulators: dict, issuer: str = DEV_ISSUER, state_dir: Path |
             },
         ],
         "admin_groups": {"dev": ["demo-admins"]},
+        # The self-service page signs in at the development identity provider (its /authorize form);
+        # the endpoints come from its discovery document.
+        "page": {"client_id": DEMO_PAGE_CLIENT_ID, "authority": issuer, "scopes": ["openid"]},
     }
     accessmanager = demo_accessmanager(doc["stores"])
     if accessmanager is not None:

@@ -5,7 +5,7 @@ Like the cloud adapters it only translates requests and responses.
 
 from __future__ import annotations
 
-import json
+import sys
 import threading
 import time
 import uuid
@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from shared.api import HttpRequest, VendingService
-from shared.api.http import problem_response
+from shared.api.http import Headers, problem_response
 from shared.errors import Problem, bad_request, problem
 
 from .devidp import DevIdentityProvider
@@ -35,7 +35,7 @@ class LocalServer:
     ):
         self.service, self.idp = service, idp
         handler = type("Handler", (_Handler,), {"server_ref": self, "body_timeout": body_timeout_seconds})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd = _Server((host, port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
@@ -55,6 +55,14 @@ class LocalServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A client that went away mid-answer (a browser leaving a page) is no error worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -137,19 +145,12 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         idp = self.server_ref.idp
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
         if idp is not None and url.path.startswith(DEV_IDP_PREFIX):
-            status, payload = idp.handle(self.command, url.path[len(DEV_IDP_PREFIX) :], body)
-            self._send(
-                status, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(payload).encode()
-            )
+            headers = Headers(_joined(self.headers))
+            self._send(*idp.serve(self.command, url.path[len(DEV_IDP_PREFIX) :], body, query, headers))
             return
-        request = HttpRequest(
-            method=self.command,
-            path=url.path,
-            headers=_joined(self.headers),
-            query=dict(parse_qsl(url.query, keep_blank_values=True)),
-            body=body,
-        )
+        request = HttpRequest(method=self.command, path=url.path, headers=_joined(self.headers), query=query, body=body)
         response = self.server_ref.service.handle(request)
         self._send(response.status, response.headers, response.body)
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import access, kinds
 from .accessmanager.directory import AccessManagerConfig, parse_accessmanager
@@ -24,6 +25,7 @@ from .config_source import fetch_document, is_remote
 from .errors import ConfigError
 from .kinds import ValidationContext
 from .ledger import validate_ledger
+from .origins import web_origin
 from .paths import PLACEHOLDERS, validate_prefix_template
 from .sections import Section
 
@@ -113,6 +115,20 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class PageConfig:
+    """The self-service page's sign-in (docs/design.md, Self-service page): an OIDC public client
+    using the authorization code flow with PKCE in the browser."""
+
+    client_id: str
+    authority: str  # the provider's issuer URL; its discovery document names the endpoints
+    scopes: tuple[str, ...]
+    authorization_endpoint: str | None  # both or neither: when set, discovery is not used
+    token_endpoint: str | None
+    title: str
+    connect_origins: tuple[str, ...]  # more origins the page may call (a storage endpoint not in the stores)
+
+
+@dataclass(frozen=True)
 class Config:
     mode: str
     issuers: tuple[IssuerConfig, ...]
@@ -122,6 +138,7 @@ class Config:
     admin_groups: tuple[tuple[str, str], ...]  # (issuer name, group): a group is only ever its own issuer's
     ledger: Mapping[str, Any] | None = None  # the key ledger of revocable kinds (shared.ledger.validate_ledger)
     accessmanager: AccessManagerConfig | None = None  # organizations and spaces (docs/accessmanager.md)
+    page: PageConfig | None = None  # the self-service page; None: the deployment serves none
 
     @property
     def local(self) -> bool:
@@ -161,7 +178,18 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
     doc = Section(
         "",
         raw,
-        ("$schema", "description", "issuers", "stores", "grants", "limits", "admin_groups", "ledger", "accessmanager"),
+        (
+            "$schema",
+            "description",
+            "issuers",
+            "stores",
+            "grants",
+            "limits",
+            "admin_groups",
+            "ledger",
+            "accessmanager",
+            "page",
+        ),
     )
     limits = _parse_limits(
         doc.section("limits", ("max_body_bytes", "max_ttl_seconds", "credential_cache", "token_cache"), {})
@@ -184,6 +212,65 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
         admin_groups=_parse_admin_groups(doc, issuers),
         ledger=MappingProxyType(ledger) if ledger else None,
         accessmanager=accessmanager,
+        page=_parse_page(doc, mode),
+    )
+
+
+PAGE_TITLE = "Storage access"
+_SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,256}\Z")  # RFC 6749 §3.3 scope-token
+_CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,256}\Z")
+
+
+def _parse_page(doc: Section, mode: str) -> PageConfig | None:
+    """The optional ``page`` block: the self-service page and the public client it signs in with."""
+    if not doc.has("page"):
+        return None
+    s = doc.section(
+        "page",
+        ("client_id", "authority", "scopes", "authorization_endpoint", "token_endpoint", "title", "connect_origins"),
+    )
+    local = mode == "local"
+    client_id = s.string("client_id")
+    if not _CLIENT_ID.match(client_id):
+        raise ConfigError(s.path("client_id"), "must be 1-256 printable ASCII characters without spaces")
+    urls: dict[str, str | None] = {}
+    for name in ("authority", "authorization_endpoint", "token_endpoint"):
+        value = s.url(name, None if name != "authority" else ..., allow_http=local)
+        if value is not None and web_origin(value) is None:
+            raise ConfigError(s.path(name), "must be a URL whose host is a DNS name or an IPv4 address")
+        urls[name] = value
+    if (urls["authorization_endpoint"] is None) != (urls["token_endpoint"] is None):
+        missing = "token_endpoint" if urls["token_endpoint"] is None else "authorization_endpoint"
+        raise ConfigError(
+            s.path(missing), "is required with the other endpoint (name both, or neither to use discovery)"
+        )
+    scopes = s.strings("scopes", ("openid",))
+    for i, scope in enumerate(scopes):
+        if not _SCOPE.match(scope):
+            raise ConfigError(f"{s.path('scopes')}[{i}]", "must be one OAuth scope (no spaces, quotes or backslashes)")
+    title = s.string("title", PAGE_TITLE)
+    if not 1 <= len(title) <= 80 or not title.isprintable():
+        raise ConfigError(s.path("title"), "must be 1-80 printable characters")
+    origins = []
+    for i, value in enumerate(s.strings("connect_origins", ())):
+        origin, parts = web_origin(value), urlsplit(value)
+        scheme_ok = parts.scheme == "https" or (local and parts.scheme == "http")
+        bare = parts.path in ("", "/") and not (parts.query or parts.fragment or "@" in parts.netloc)
+        if origin is None or not scheme_ok or not bare:
+            raise ConfigError(
+                f"{s.path('connect_origins')}[{i}]",
+                "must be an origin (scheme, host and port only), e.g. https://acct.blob.core.windows.net"
+                + ("" if local else "; https only"),
+            )
+        origins.append(origin)
+    return PageConfig(
+        client_id=client_id,
+        authority=str(urls["authority"]),
+        scopes=scopes,
+        authorization_endpoint=urls["authorization_endpoint"],
+        token_endpoint=urls["token_endpoint"],
+        title=title,
+        connect_origins=tuple(origins),
     )
 
 

@@ -122,14 +122,12 @@ def test_a_body_shorter_than_its_content_length_is_refused_without_holding_the_t
     )
     server.start_background()
     try:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
-            s.sendall(
-                b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b"Content-Length: 100\r\n\r\n{}"
-            )
-            out = b""
-            while chunk := s.recv(65536):  # until the server closes; a 5 s timeout fails long before the old 30 s
-                out += chunk
+        # exchange() reads until the server closes, within 5 s: long before the old 30 s hold
+        out = exchange(
+            server,
+            b"POST /api/v1/credentials HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n{}",
+        )
     finally:
         server.stop()
     assert out.startswith(b"HTTP/1.1 400 ") and b"application/problem+json" in out and b"body-incomplete" in out
@@ -151,3 +149,19 @@ def test_a_malformed_request_line_gets_problem_json_not_html(local):
     out = exchange(local, b"GET\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 400 ") or out.startswith(b"HTTP/1.0 400 ")
     assert b"application/problem+json" in out and b"<html" not in out.lower()
+
+
+def test_a_client_that_goes_away_mid_answer_leaves_no_traceback(local, capsys):
+    try:
+        raise BrokenPipeError(32, "Broken pipe")
+    except BrokenPipeError:
+        local.httpd.handle_error(None, ("127.0.0.1", 1))
+    assert capsys.readouterr().err == ""
+
+
+def test_any_other_error_of_a_connection_is_still_reported(local, capsys):
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        local.httpd.handle_error(None, ("127.0.0.1", 1))
+    assert "ValueError" in capsys.readouterr().err

@@ -24,6 +24,8 @@ class Route:
 
     def __post_init__(self):
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.operation.path))
+        if self.operation.trailing_slash:
+            regex += "/?"
         self.pattern = re.compile(f"^{regex}\\Z")
 
     @property

@@ -37,6 +37,8 @@ class Operation:
     parameters: tuple[dict[str, Any], ...] = ()
     errors: tuple[int, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    media_types: tuple[str, ...] = ()  # a response that is not JSON: its media types (the page's files)
+    trailing_slash: bool = False  # the path also matches with a trailing '/' (as Azure Functions routes it)
 
     @property
     def route(self) -> str:
@@ -172,6 +174,7 @@ ACCESSMANAGER_OPERATIONS: tuple[Operation, ...] = (
         errors=(400, 401, 403, 404, 503),
     ),
 )
+PAGE_MEDIA_TYPES = ("text/html", "text/javascript", "text/css", "image/svg+xml")
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/api/v1/health", "health", "health", "Liveness", auth=False, response="Health"),
@@ -288,6 +291,49 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400, 401, 403, 404, 503),
     ),
     *ACCESSMANAGER_OPERATIONS,
+    Operation(
+        "GET",
+        "/api/v1/me",
+        "whoAmI",
+        "who_am_i",
+        "The caller as the service sees them: issuer, subject, groups, and whether they administer",
+        response="Me",
+        errors=(401, 503),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/page-config",
+        "pageConfig",
+        "page_config",
+        "How the self-service page signs in (public client settings; no secret)",
+        auth=False,
+        response="PageConfig",
+        errors=(404, 503),
+    ),
+    Operation(
+        "GET",
+        "/api/ui",
+        "pageRoot",
+        "page_root",
+        "The self-service page: a redirect to its index (relative, so it works under any base path)",
+        auth=False,
+        response_status=302,
+        response_description="Found: Location ui/index.html",
+        errors=(404, 503),
+        trailing_slash=True,
+    ),
+    Operation(
+        "GET",
+        "/api/ui/{asset}",
+        "pageAsset",
+        "page_asset",
+        "A file of the self-service page (index.html, page.js, page.css, icon.svg)",
+        auth=False,
+        response_description="The file",
+        parameters=(_path_param("asset"),),
+        errors=(404, 503),
+        media_types=PAGE_MEDIA_TYPES,
+    ),
 )
 
 __all__ = ["API_VERSION", "BASE_PATH", "OPERATIONS", "Operation"]

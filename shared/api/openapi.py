@@ -32,6 +32,10 @@ def _operation(op: Operation) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": op.response_description}
     if op.response:
         ok["content"] = {op.media_type: {"schema": {"$ref": f"#/components/schemas/{op.response}"}}}
+    elif op.media_types:
+        ok["content"] = {media_type: {"schema": {"type": "string"}} for media_type in op.media_types}
+    if op.response_status in (301, 302, 303, 307, 308):
+        ok["headers"] = {"Location": {"description": "relative to the request URL", "schema": {"type": "string"}}}
     doc["responses"] = {
         str(op.response_status): ok,
         **{str(c): {"$ref": f"#/components/responses/E{c}"} for c in op.errors},
@@ -178,6 +182,49 @@ SCHEMAS = {
             "store": {"type": "string"},
             "object": {"type": "string"},
             "credential_id": {"type": "string"},
+        },
+    },
+    "Me": {
+        "type": "object",
+        "required": ["owner", "issuer", "subject", "groups", "roles", "admin"],
+        "properties": {
+            "owner": {"type": "string", "description": "issuer|subject: the owner field of revocable credentials"},
+            "issuer": {"type": "string", "description": "the configured issuer's name"},
+            "subject": {"type": "string"},
+            "username": {"type": ["string", "null"]},
+            "email": {"type": ["string", "null"]},
+            "groups": {"type": "array", "items": {"type": "string"}},
+            "roles": {"type": "array", "items": {"type": "string"}},
+            "admin": {"type": "boolean", "description": "a member of admin_groups: may list and revoke others' keys"},
+            "expires_at": {"type": ["string", "null"], "format": "date-time", "description": "the token's expiry"},
+        },
+    },
+    "PageConfig": {
+        "type": "object",
+        "required": ["title", "sign_in", "features"],
+        "properties": {
+            "title": {"type": "string"},
+            "sign_in": {
+                "type": "object",
+                "description": "an OIDC public client: authorization code flow with PKCE (S256)",
+                "required": ["client_id", "authority", "scopes"],
+                "properties": {
+                    "client_id": {"type": "string"},
+                    "authority": {"type": "string", "description": "the issuer URL; discovery names the endpoints"},
+                    "scopes": {"type": "array", "items": {"type": "string"}},
+                    "authorization_endpoint": {"type": ["string", "null"]},
+                    "token_endpoint": {"type": ["string", "null"]},
+                },
+            },
+            "features": {
+                "type": "object",
+                "properties": {
+                    "organizations": {
+                        "type": "boolean",
+                        "description": "the access-manager organization listing is served",
+                    }
+                },
+            },
         },
     },
     "ContainerCredentials": {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from .. import audit, kinds
 from ..access import METHOD_ACCESS
 from ..accessmanager.service import AccessManager, organization_dto, space_dto
@@ -26,6 +28,7 @@ from .context import RequestContext, Route
 from .contract import API_VERSION, OPERATIONS
 from .http import SECURITY_HEADERS, HttpResponse
 from .openapi import openapi_document
+from .page import page_asset, page_config, page_root
 
 
 def build_routes() -> list[Route]:
@@ -54,6 +57,26 @@ def list_stores(ctx: RequestContext):
         for grant in entry["grants"]:
             grant["produces"] = list(vendor.offers(grant["prefix"], grant["access"]))
     return ctx.json(200, {"stores": stores})
+
+
+def who_am_i(ctx: RequestContext):
+    """The caller from verified claims only: what the self-service page shows, and whether it offers the
+    administrator's views (another user's or everyone's revocable credentials)."""
+    caller = ctx.caller
+    return ctx.json(
+        200,
+        {
+            "owner": caller.key,
+            "issuer": caller.issuer_name,
+            "subject": caller.subject,
+            "username": caller.username,
+            "email": caller.email,
+            "groups": list(caller.groups),
+            "roles": list(caller.roles),
+            "admin": is_admin(ctx.service.config, caller),
+            "expires_at": iso(datetime.fromtimestamp(caller.expires_at, UTC)) if caller.expires_at else None,
+        },
+    )
 
 
 def _known_store(ctx: RequestContext, store_id: str) -> None:
@@ -332,4 +355,8 @@ HANDLERS = {
     "omOrganizationByName": organization_by_name,
     "omListSpaces": list_spaces,
     "omListSpacesV1": list_spaces,
+    "whoAmI": who_am_i,
+    "pageConfig": page_config,
+    "pageRoot": page_root,
+    "pageAsset": page_asset,
 }

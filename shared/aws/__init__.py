@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from ..kinds import StoreKind
-from .config import FIELDS, validate_store
+from .config import FIELDS, browser_origins, validate_store
 
 # An STS session is known by its access key id.
 KIND = StoreKind(
@@ -26,4 +26,5 @@ KIND = StoreKind(
     validate=validate_store,
     vendor="shared.aws.vendor:AwsS3Vendor",
     credential_ids=re.compile(r"^ASIA[A-Z0-9]{16}\Z"),
+    browser_origins=browser_origins,
 )

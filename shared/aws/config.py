@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 from ..kinds import ValidationContext
+from ..origins import web_origin
 from ..paths import PLACEHOLDERS
 from ..secrets import validate_ref
 from ..sections import Section
+from .policy import partition_of, s3_service_host
 
 AUTH_METHODS = ("assume-role", "web-identity", "federation-token", "presign-only")
 _AUTH_FIELDS = {
@@ -171,3 +175,20 @@ _AUTH_VALIDATORS = {
     "federation-token": _long_term_keys,
     "presign-only": _long_term_keys,
 }
+
+
+def browser_origins(options: Mapping[str, Any]) -> tuple[str, ...]:
+    """Where a browser sends this store's presigned URLs: the custom endpoint (and its virtual host
+    for the bucket), or S3's regional and global hosts for the bucket."""
+    bucket, endpoint = options["bucket"], options["endpoint_url"]
+    if endpoint:
+        parts = urlsplit(endpoint)
+        candidates = [endpoint]
+        if not options["path_style"]:
+            candidates.append(f"{parts.scheme}://{bucket}.{parts.netloc}")
+    else:
+        host = s3_service_host(options["region"])
+        candidates = [f"https://{bucket}.{host}", f"https://{host}"]
+        if partition_of(options["region"]) == "aws":
+            candidates.append(f"https://{bucket}.s3.amazonaws.com")  # botocore's global virtual host
+    return tuple(dict.fromkeys(o for o in map(web_origin, candidates) if o))

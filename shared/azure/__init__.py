@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..kinds import StoreKind
-from .config import FIELDS, validate_store
+from .config import FIELDS, browser_origins, validate_store
 
 # A SAS has no id of its own: each issuance gets "sas-<24 hex>" (in a user-delegation SAS, also its scid).
 KIND = StoreKind(
@@ -19,4 +19,5 @@ KIND = StoreKind(
     validate=validate_store,
     vendor="shared.azure.vendor:AzureBlobVendor",
     credential_ids=re.compile(r"^sas-[0-9a-f]{24}\Z"),
+    browser_origins=browser_origins,
 )

@@ -5,10 +5,12 @@ Light: imported at start-up to validate the configuration; the vendor and the Az
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ConfigError
 from ..kinds import ValidationContext
+from ..origins import web_origin
 from ..secrets import validate_ref
 from ..sections import Section
 
@@ -72,3 +74,10 @@ FIELDS = (
     "auth",
     "delegation_key_hours",
 )
+
+
+def browser_origins(options: Mapping[str, Any]) -> tuple[str, ...]:
+    """Where a browser sends this store's SAS URLs: the account's blob endpoint (unknown until run time
+    with a connection string: name it in ``page.connect_origins``)."""
+    origin = web_origin(options["account_url"]) if options.get("account_url") else None
+    return (origin,) if origin else ()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +46,9 @@ class StoreKind:
     - ``validate``: checks a store block and returns its normalized options (errors name the key);
     - ``vendor``: ``"module:Class"`` of its :class:`~shared.kinds.contract.Vendor`;
     - ``credential_ids``: the shape of the credential ids its vendor hands out. A named group
-      ``store`` (self-routing ids) must equal the store's id.
+      ``store`` (self-routing ids) must equal the store's id;
+    - ``browser_origins``: the web origins a browser reaches with the store's signed URLs, from its
+      normalized options (the self-service page may connect there); none by default.
     """
 
     name: str
@@ -54,6 +56,7 @@ class StoreKind:
     validate: Callable[[Section, ValidationContext], dict[str, Any]]
     vendor: str
     credential_ids: re.Pattern[str]
+    browser_origins: Callable[[Mapping[str, Any]], tuple[str, ...]] = lambda options: ()
 
     revocable = False
 

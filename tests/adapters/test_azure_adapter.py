@@ -140,6 +140,25 @@ def test_the_azure_package_leaves_out_the_lambda_adapter_tooling_and_tests():
     assert not {"shared/", "function_app.py", "host.json", "requirements.txt"} & ignored
 
 
+def _ignored_by_funcignore(paths: list[str]) -> list[str]:
+    """The paths .funcignore leaves out of the package (gitignore rules, as Core Tools reads them)."""
+    result = subprocess.run(
+        ["git", "-c", "core.excludesFile=.funcignore", "check-ignore", "--no-index", "--stdin"],
+        cwd=REPO,
+        input="\n".join(paths),
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.split()
+
+
+def test_the_azure_package_carries_the_pages_files():
+    from shared.ui import ASSETS
+
+    page = [f"shared/ui/static/{name}" for name in sorted(ASSETS)]
+    assert _ignored_by_funcignore([*page, "lambda/api.py"]) == ["lambda/api.py"]
+
+
 @pytest.mark.parametrize(
     "raw,expected", [(None, 240.0), ("120", 120.0), ("soon", 240.0), ("nan", 240.0), ("-5", 0.0), ("9999", 280.0)]
 )

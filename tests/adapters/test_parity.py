@@ -21,7 +21,17 @@ from tests.support import build_service, token
 
 pytestmark = pytest.mark.emulator
 
-HEADERS_THAT_MATTER = ("content-type", "www-authenticate", "allow", "retry-after", "cache-control", "x-request-id")
+HEADERS_THAT_MATTER = (
+    "content-type",
+    "www-authenticate",
+    "allow",
+    "retry-after",
+    "cache-control",
+    "x-request-id",
+    "content-security-policy",
+    "location",
+    "etag",
+)
 DOWN_ISSUER = "http://127.0.0.1:7071/down-idp"  # its JWKS cannot be fetched: 503
 
 
@@ -132,6 +142,14 @@ def _cases(idp: DevIdentityProvider) -> dict:
             },
         ),
         "idp-unavailable": (503, {"method": "GET", "path": "/api/v1/stores", "headers": _bearer(down)}),
+        "me": (200, {"method": "GET", "path": "/api/v1/me", "headers": _bearer(alice)}),
+        "page-config": (200, {"method": "GET", "path": "/api/v1/page-config"}),
+        "page-root": (302, {"method": "GET", "path": "/api/ui"}),
+        "page-index": (200, {"method": "GET", "path": "/api/ui/index.html"}),
+        "page-script": (200, {"method": "GET", "path": "/api/ui/page.js"}),
+        "page-style": (200, {"method": "GET", "path": "/api/ui/page.css"}),
+        "page-icon": (200, {"method": "GET", "path": "/api/ui/icon.svg"}),
+        "page-unknown-file": (404, {"method": "GET", "path": "/api/ui/secrets.txt"}),
     }
 
 
@@ -152,6 +170,14 @@ CASE_IDS = (
     "body-too-large",
     "not-json",
     "idp-unavailable",
+    "me",
+    "page-config",
+    "page-root",
+    "page-index",
+    "page-script",
+    "page-style",
+    "page-icon",
+    "page-unknown-file",
 )
 TIME_VARYING = ("credential_id", "issued_at", "expires_at", "credentials", "storage_options")
 
@@ -164,6 +190,12 @@ def _shape(value):
 
 
 def _comparable(reply) -> dict:
+    if not (reply.header("content-type") or "application/json").startswith(("application/json", "application/problem")):
+        return {
+            "status": reply.status,
+            "headers": {h: reply.header(h) for h in HEADERS_THAT_MATTER},
+            "body": reply.body,
+        }
     body = reply.json()
     if isinstance(body, dict) and "credentials" in body:
         body = {k: (_shape(v) if k in TIME_VARYING else v) for k, v in body.items()}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from localdev.__main__ import _prepare_demo_data
+from localdev.cors import page_origins
 from localdev.default_config import DEMO_AWS_SECRETS, embedded_config
+from localdev.demo_data import prepare_demo_data
 from shared.secrets import SecretResolver
 from tests.aws.support import session_client
 from tests.support import build_service, call, token
@@ -14,8 +15,8 @@ from tests.support import build_service, call, token
 @pytest.fixture(scope="module")
 def demo(moto, idp):
     emulators = {"moto": moto}
-    _prepare_demo_data(emulators)
-    _prepare_demo_data(emulators)  # idempotent: the run command may prepare an existing state
+    prepare_demo_data(emulators, page_origins(7071))
+    prepare_demo_data(emulators, page_origins(7071))  # idempotent: the run command may prepare an existing state
     raw = embedded_config(emulators, idp.issuer)
     return build_service(raw, idp, secrets=SecretResolver(DEMO_AWS_SECRETS))
 

@@ -88,13 +88,17 @@ def test_cfn_lint_finds_nothing(sam_venv):
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_sam_build_packages_the_adapter_the_core_and_their_libraries(lambda_build, function):
+def test_sam_build_packages_the_adapter_the_core_its_page_and_their_libraries(lambda_build, function):
     root = lambda_build / function
     for path in (
         "lambda/api.py",
         "lambda/sweep.py",
         "lambda/observability.py",
         "shared/api/adapter.py",
+        "shared/ui/static/index.html",
+        "shared/ui/static/page.js",
+        "shared/ui/static/page.css",
+        "shared/ui/static/icon.svg",
         "jwt/__init__.py",
         "aws_lambda_powertools/__init__.py",
         "cryptography/__init__.py",
