@@ -115,8 +115,3 @@ def test_an_s3_store_is_refused_for_a_sas_credential(client):
 def test_the_credential_never_shows_its_sas(client):
     credential = sdk.sas_credential(client, "demo-azure")
     assert "SASSIG" not in repr(credential)
-
-
-def test_the_google_cloud_storage_credential_is_a_stub_that_says_so(client):
-    with pytest.raises(NotImplementedError, match="no Google Cloud Storage store kind yet"):
-        sdk.google_credentials(client, "demo-gcs")

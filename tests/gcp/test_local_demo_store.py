@@ -10,8 +10,9 @@ import stat
 import pytest
 import requests
 
-from localdev.__main__ import LocalGcs, _prepare_demo_data
+from localdev.__main__ import LocalGcs
 from localdev.default_config import DEMO_GCS_SERVICE_ACCOUNT, embedded_config
+from localdev.demo_data import prepare_demo_data
 from localdev.emulators import free_port, port_is_free
 from tests.support import build_service, call, token
 
@@ -26,8 +27,8 @@ def local_gcs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo(local_gcs, idp):
     emulators = {"gcs": local_gcs}
-    _prepare_demo_data(emulators)
-    _prepare_demo_data(emulators)  # idempotent: the run command may prepare an existing state
+    prepare_demo_data(emulators, [])
+    prepare_demo_data(emulators, [])  # idempotent: the run command may prepare an existing state
     return build_service(embedded_config(emulators, idp.issuer), idp)
 
 

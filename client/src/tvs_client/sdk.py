@@ -12,7 +12,8 @@ current credential meanwhile). The SDKs are imported only when a helper is calle
   :func:`container_client`;
 - adlfs: :func:`adlfs_storage_options`;
 - fsspec: :func:`filesystem` (s3fs or adlfs, from the store's kind);
-- Google Cloud Storage: :class:`GoogleDownscopedCredentials` (design only; not built yet).
+- Google Cloud Storage: :func:`google_credentials` (google-auth credentials renewing a downscoped
+  token) and :func:`gcsfs_storage_options`.
 
 botocore's own refresh windows: a ``RefreshableCredentials`` asks its refresh function for new
 keys once fewer than 15 minutes (advisory) are left, and blocks every caller once fewer than 10
@@ -53,7 +54,7 @@ def credential_renewer(client: Client, store: str, *, path: str = "", access: st
     def fetch() -> tuple[dict, float]:
         answer, expires_at = client.credential_with_expiry(store, path, access, ttl, "native")
         if kind is not None and shapes.kind_of(answer) != kind:
-            want = "S3 keys" if kind == "s3" else "an Azure SAS"
+            want = {"s3": "S3 keys", "azure": "an Azure SAS", "gcs": "a Google access token"}[kind]
             raise TvsError(f"store '{store}' hands out {answer.get('provider')} credentials, not {want}")
         return answer, expires_at
 
@@ -304,31 +305,66 @@ def filesystem(client: Client, store: str, *, path: str = "", access: str = "rea
 
 
 # -- Google Cloud Storage (design) ----------------------------------------------------------------
-class GoogleDownscopedCredentials:
-    """Not built yet: the service has no GCS store kind. What it will be, once it has one:
-
-    A subclass of ``google.auth.credentials.Credentials`` (created lazily, like the SAS
-    credential, so that google-auth stays an optional extra ``[gcs]``), built from a
-    :class:`~tvs_client.api.Client` and a store, path and access level:
-
-    - ``refresh(request)`` asks ``POST /api/v1/credentials`` for the store (format ``native``)
-      through a :class:`~tvs_client.renew.Renewer`, and sets ``self.token`` to the downscoped
-      access token (a Credential Access Boundary token limited to the bucket and prefix of the
-      grant) and ``self.expiry`` to its expiry as a *naive UTC* datetime, as google-auth expects;
-    - google-auth refreshes a token when fewer than its ``REFRESH_THRESHOLD`` (3 min 45 s) is left;
-      to renew by the half-life rule instead, ``expired``/``token_state`` report STALE from the
-      renewer's renewal point and INVALID from its safety margin, so the client library's own
-      refresh path calls ``refresh`` at the right time, once (the renewer's lock);
-    - ``storage.Client(credentials=..., project=...)`` and gcsfs (``token=credentials``) take it.
-
-    It raises ``NotImplementedError`` until the service hands out GCS credentials.
-    """
-
-    def __init__(self, client: Client, store: str, *, path: str = "", access: str = "read", ttl: int | None = None):
-        raise NotImplementedError("the service has no Google Cloud Storage store kind yet; this credential will "
-                                  "refresh a downscoped token from it once it has (see the class docstring)")
+_GOOGLE_CLASS = None
 
 
-def google_credentials(client: Client, store: str, **kwargs):
-    """See :class:`GoogleDownscopedCredentials` (not built yet: raises ``NotImplementedError``)."""
-    return GoogleDownscopedCredentials(client, store, **kwargs)
+def _google_class():
+    """The google-auth credentials class, made on first use (google-auth is the optional extra [gcs])."""
+    global _GOOGLE_CLASS
+    if _GOOGLE_CLASS is not None:
+        return _GOOGLE_CLASS
+    from google.auth import credentials as ga_credentials
+
+    class GoogleDownscopedCredentials(ga_credentials.Credentials):
+        """``google.auth`` credentials holding the service's downscoped token for one store, renewed
+        by the half-life rule (not google-auth's 3 min 45 s before expiry): ``expired`` turns true at
+        the renewer's renewal point, so the client library calls ``refresh`` then, and the renewer
+        lets one thread fetch while the others keep the current token."""
+
+        def __init__(self, renewer: Renewer):
+            super().__init__()
+            self.renewer = renewer
+            self._take(renewer.get())
+
+        def _take(self, lease: Lease) -> None:
+            self.token = lease.value["credentials"]["access_token"]
+            # google-auth compares expiry with a naive UTC datetime
+            self.expiry = _utc(lease.expires_at).replace(tzinfo=None)
+            self._lease = lease
+
+        @property
+        def expired(self) -> bool:
+            return self.renewer.clock() >= self._lease.renew_at
+
+        @property
+        def valid(self) -> bool:
+            return self.token is not None and not self.expired
+
+        def refresh(self, request) -> None:  # the service is asked, not Google
+            self._take(self.renewer.get())
+
+        @property
+        def lease(self) -> Lease:
+            return self._lease
+
+    _GOOGLE_CLASS = GoogleDownscopedCredentials
+    return _GOOGLE_CLASS
+
+
+def google_credentials(client: Client, store: str, *, path: str = "", access: str = "read", ttl: int | None = None,
+                       renewer: Renewer | None = None):
+    """``google.auth`` credentials for a GCS store that renew themselves: for
+    ``google.cloud.storage.Client(credentials=..., project=...)`` and gcsfs (``token=credentials``)."""
+    r = renewer or credential_renewer(client, store, path=path, access=access, ttl=ttl, kind="gcs")
+    return _google_class()(r)
+
+
+def gcsfs_storage_options(client: Client, store: str, *, path: str = "", access: str = "read",
+                          ttl: int | None = None) -> dict:
+    """``storage_options`` for gcsfs with renewing credentials (and the store's endpoint, for an emulator)."""
+    credentials = google_credentials(client, store, path=path, access=access, ttl=ttl)
+    c = credentials.lease.value["credentials"]
+    options = {"token": credentials, "project": c.get("project")}
+    if c.get("endpoint_url"):
+        options["endpoint_url"] = c["endpoint_url"]
+    return options

@@ -49,12 +49,15 @@ def check_request(store: str, path: str = "", access: str = "read", ttl: int | N
 
 # -- shapes -------------------------------------------------------------------------------------------
 def kind_of(answer: Mapping) -> str:
-    """``s3`` (AWS S3 sessions, VAST key pairs) or ``azure`` (SAS) for a native answer."""
+    """``s3`` (AWS S3 sessions, VAST key pairs), ``azure`` (SAS) or ``gcs`` (a downscoped token) for a
+    native answer."""
     creds = answer.get("credentials") or {}
     if "sas_token" in creds:
         return "azure"
     if "access_key_id" in creds:
         return "s3"
+    if "access_token" in creds:
+        return "gcs"
     raise TvsError(f"this client does not know the credential shape of provider {answer.get('provider')!r}")
 
 
