@@ -91,7 +91,10 @@ def page_config(ctx: RequestContext) -> HttpResponse:
                 "authorization_endpoint": page.authorization_endpoint,
                 "token_endpoint": page.token_endpoint,
             },
-            "features": {"organizations": ORGANIZATIONS_OPERATION in served},
+            # the panel needs the listing route and organizations to list (the accessmanager section)
+            "features": {
+                "organizations": ORGANIZATIONS_OPERATION in served and ctx.service.config.accessmanager is not None
+            },
         },
     )
 

@@ -4,12 +4,12 @@ to the index, the public sign-in settings, and 404 problem+json for anything els
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from types import SimpleNamespace
 
 import pytest
 
-from shared.api.context import Route
-from shared.api.contract import Operation
 from shared.ui import ASSETS, STATIC
 from tests.support import build_service, call, issuer_block, token
 
@@ -161,13 +161,19 @@ def test_the_sign_in_settings_are_public(service):
     }
 
 
-def test_the_sign_in_settings_say_the_organizations_panel_is_off_while_its_listing_is_not_served(service):
+def test_the_sign_in_settings_say_the_organizations_panel_is_off_without_organizations_configured(service):
+    assert service.config.accessmanager is None
     assert call(service, "GET", "/api/v1/page-config").json()["features"] == {"organizations": False}
 
 
-def test_the_sign_in_settings_say_the_organizations_panel_is_on_once_its_listing_is_served(service):
-    listing = Operation("GET", "/api/v1.0/organization", "omListOrganizations", "om", "organizations", auth=True)
-    service.routes.append(Route(listing, lambda ctx: ctx.json(200, [])))
+def test_the_sign_in_settings_say_the_organizations_panel_is_off_while_its_listing_is_not_served(service):
+    service.config = dataclasses.replace(service.config, accessmanager=SimpleNamespace())  # organizations configured
+    service.routes = [r for r in service.routes if r.operation.operation_id != "omListOrganizations"]
+    assert call(service, "GET", "/api/v1/page-config").json()["features"] == {"organizations": False}
+
+
+def test_the_sign_in_settings_say_the_organizations_panel_is_on_with_organizations_and_their_listing(service):
+    service.config = dataclasses.replace(service.config, accessmanager=SimpleNamespace())  # organizations configured
     assert call(service, "GET", "/api/v1/page-config").json()["features"] == {"organizations": True}
 
 
