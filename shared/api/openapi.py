@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..access import LEVELS
-from .contract import API_VERSION, Operation
+from ..paths import MAX_PATH_CHARS, OBJECT_PATTERN, PATH_PATTERN
+from .contract import API_VERSION, STORE_PATTERN, Operation
 
 PROBLEM = {
     "description": "problem+json",
@@ -95,11 +96,14 @@ SCHEMAS = {
         "additionalProperties": False,
         "required": ["store", "access"],
         "properties": {
-            "store": {"type": "string", "maxLength": 63},
+            "store": {"type": "string", "minLength": 1, "maxLength": 63, "pattern": STORE_PATTERN},
             "path": {
                 "type": "string",
-                "maxLength": 1024,
-                "description": "a prefix ending in '/', or one object; default: everything",
+                "maxLength": MAX_PATH_CHARS,
+                "pattern": PATH_PATTERN,
+                "description": "a prefix ending in '/', or one object; default: everything. Literal: the pattern is "
+                "the portable subset of the rules (docs/design.md, Literal paths); other Unicode text in NFC form "
+                "is accepted too",
             },
             "access": {"type": "string", "enum": list(LEVELS)},
             "ttl_seconds": {
@@ -134,11 +138,17 @@ SCHEMAS = {
         "additionalProperties": False,
         "required": ["store", "object"],
         "properties": {
-            "store": {"type": "string"},
-            "object": {"type": "string", "maxLength": 1024},
+            "store": {"type": "string", "minLength": 1, "maxLength": 63, "pattern": STORE_PATTERN},
+            "object": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_PATH_CHARS,
+                "pattern": OBJECT_PATTERN,
+                "description": "one object, literal as a credential's path",
+            },
             "method": {"type": "string", "enum": ["GET", "PUT", "DELETE"], "default": "GET"},
             "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 604800},
-            "content_type": {"type": "string"},
+            "content_type": {"type": "string", "maxLength": 255, "pattern": "^[ -~]*/[ -~]*$"},
         },
     },
     "CredentialList": {
