@@ -18,6 +18,12 @@ PROBLEM = {
 }
 
 
+# Answered on every route by the pipeline itself (shared/api/service.py): the request's size (413, 431) and a
+# configuration the service cannot start with (503); on authenticated routes, the per-caller rate limit (429).
+EVERY_ROUTE_ERRORS = (413, 431, 503)
+AUTHENTICATED_ROUTE_ERRORS = (429,)
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     doc: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary}
     if not op.auth:
@@ -32,9 +38,10 @@ def _operation(op: Operation) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": op.response_description}
     if op.response:
         ok["content"] = {op.media_type: {"schema": {"$ref": f"#/components/schemas/{op.response}"}}}
+    errors = sorted({*op.errors, *EVERY_ROUTE_ERRORS, *(AUTHENTICATED_ROUTE_ERRORS if op.auth else ())})
     doc["responses"] = {
         str(op.response_status): ok,
-        **{str(c): {"$ref": f"#/components/responses/E{c}"} for c in op.errors},
+        **{str(c): {"$ref": f"#/components/responses/E{c}"} for c in errors},
     }
     return doc
 
@@ -256,6 +263,7 @@ ERROR_TEXT = {
     413: "Body too large",
     415: "Not JSON",
     429: "Throttled",
+    431: "Request headers too large",
     503: "Upstream unavailable",
 }
 
