@@ -99,12 +99,34 @@ def unfit_for_verification(raw: dict, key: jwt.PyJWK) -> str | None:
     return None
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Keys come from the configured URL only: a redirect (possibly to http, or to another host) is a
+    failed fetch, never followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102 - refusing is the point
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def fetch_json(url: str, timeout: float) -> dict:
     req = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 - https URLs from configuration
-    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - URL from configuration only
+    with _OPENER.open(req, timeout=timeout) as resp:  # URL from configuration only
         if resp.status != 200:
             raise OSError(f"HTTP {resp.status}")
-        return json.loads(resp.read(1_048_576))
+        doc = json.loads(resp.read(1_048_576))
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
+    return doc
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, in a few words fit for the log (an HTTP status, a timeout, a refused connection)."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        return f"HTTP {code}" + (" (a redirect, not followed)" if 300 <= code < 400 else "")
+    return str(exc)[:120] or "no detail"
 
 
 class JwksCache:
@@ -207,7 +229,19 @@ class JwksCache:
             try:
                 keys = self._download()
             except Exception as exc:  # noqa: BLE001 - any failure of the IdP is handled the same way
-                log.warning("jwks fetch failed", extra={"issuer": self.issuer.issuer, "error": type(exc).__name__})
+                with self._lock:
+                    cached = bool(self._keys)
+                log.warning(
+                    "issuer %s: its signing keys could not be fetched from %s (%s: %s); %s",
+                    self.issuer.name,
+                    self._jwks_uri or self.issuer.discovery_url,
+                    type(exc).__name__,
+                    _reason(exc),
+                    "the keys fetched before serve meanwhile"
+                    if cached
+                    else "its tokens are answered 503 idp-unavailable until they can be",
+                    extra={"issuer": self.issuer.issuer, "error": type(exc).__name__},
+                )
                 return
             with self._lock:
                 self._keys, self._fetched_at = keys, now
