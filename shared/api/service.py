@@ -101,6 +101,7 @@ class VendingService:
                     reason=refusal.slug,
                     request_id=request.request_id,
                     route=request.path[:200],
+                    **refusal.audit,
                 )
             return problem_response(refusal, request.request_id)
         except Exception as exc:  # noqa: BLE001 - the last line: a bug, reported without detail
