@@ -183,10 +183,10 @@ class _Handler(BaseHTTPRequestHandler):
                 headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
                 self._send(status, headers, json.dumps(payload).encode())
             return
+        body = self._read_body()  # outside the gate: a slow client holds its own thread only
+        if body is None:
+            return
         with self.server_ref.gate:
-            body = self._read_body()
-            if body is None:
-                return
             request = HttpRequest(
                 method=self.command,
                 path=url.path,
