@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,6 +23,52 @@ DEV_IDP_PREFIX = "/dev-idp/"
 # How long a request body may take to arrive once its headers have: a client that announces more
 # bytes than it sends gets a 400 after this, instead of holding a handler thread for the idle timeout.
 BODY_TIMEOUT_SECONDS = 5.0
+# Requests the core answers at once (the others wait their turn in arrival order, see FifoGate).
+CONCURRENT_REQUESTS = 8
+
+
+class FifoGate:
+    """At most ``slots`` holders at once, admitted in arrival order.
+
+    Every connection has its thread (an idle keep-alive connection costs a blocked thread, no CPU),
+    but only a few run the core at a time, first come first served: with dozens of threads runnable
+    at once, the interpreter lock hands the CPU round unfairly and a few requests wait far longer
+    than the rest (bench/bench_load.py)."""
+
+    def __init__(self, slots: int):
+        self._free = slots
+        self._lock = threading.Lock()
+        self._waiting: deque[threading.Event] = deque()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._free > 0 and not self._waiting:
+                self._free -= 1
+                return
+            turn = threading.Event()
+            self._waiting.append(turn)
+        turn.wait()  # the slot is handed over by the holder that leaves
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._free += 1
+
+
+class _ThreadingServer(ThreadingHTTPServer):
+    # The listen backlog. socketserver's default of 5 drops the connections of a burst beyond it, and
+    # their clients retry only after a second: 64 concurrent clients then see a p99 a hundred times the
+    # p50 (bench/bench_load.py). The kernel caps it at net.core.somaxconn.
+    request_queue_size = 1024
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that went away mid-answer (a browser leaving a page) is no error worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class LocalServer:
@@ -34,9 +81,9 @@ class LocalServer:
         body_timeout_seconds: float = BODY_TIMEOUT_SECONDS,
     ):
         self.service, self.idp = service, idp
+        self.gate = FifoGate(CONCURRENT_REQUESTS)
         handler = type("Handler", (_Handler,), {"server_ref": self, "body_timeout": body_timeout_seconds})
-        self.httpd = _Server((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _ThreadingServer((host, port), handler)
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
 
@@ -55,14 +102,6 @@ class LocalServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request, client_address) -> None:
-        """A client that went away mid-answer (a browser leaving a page) is no error worth a traceback."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -141,18 +180,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
-        body = self._read_body()
-        if body is None:
-            return
         idp = self.server_ref.idp
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         if idp is not None and url.path.startswith(DEV_IDP_PREFIX):
-            headers = Headers(_joined(self.headers))
-            self._send(*idp.serve(self.command, url.path[len(DEV_IDP_PREFIX) :], body, query, headers))
+            # Never behind the gate: the core fetches the development IdP's keys from this very server.
+            body = self._read_body()
+            if body is not None:
+                headers = Headers(_joined(self.headers))
+                self._send(*idp.serve(self.command, url.path[len(DEV_IDP_PREFIX) :], body, query, headers))
             return
-        request = HttpRequest(method=self.command, path=url.path, headers=_joined(self.headers), query=query, body=body)
-        response = self.server_ref.service.handle(request)
-        self._send(response.status, response.headers, response.body)
+        body = self._read_body()  # outside the gate: a slow client holds its own thread only
+        if body is None:
+            return
+        with self.server_ref.gate:
+            request = HttpRequest(
+                method=self.command, path=url.path, headers=_joined(self.headers), query=query, body=body
+            )
+            response = self.server_ref.service.handle(request)
+            self._send(response.status, response.headers, response.body)
 
     def __getattr__(self, name: str):
         # Every method reaches the core, whose router answers 404 or 405 with Allow as problem+json

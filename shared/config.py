@@ -57,6 +57,7 @@ class IssuerConfig:
     any_tenant: bool = False  # a {tenantid} issuer open to every tenant: every grant for it must match on tenant
     https_only: bool = True  # deployed mode: a jwks_uri found through discovery must be https too
     immutable_claims: tuple[str, ...] = ()  # mutable-by-default claims this issuer manages (prefix placeholders)
+    max_unknown_kids_per_minute: int = 10  # distinct unknown kids that may ask for a refetch, per minute
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,25 @@ class TokenCacheLimits:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """A token bucket per principal (issuer|subject): ``burst`` requests at once, refilled at
+    ``requests_per_second``; at most ``max_principals`` buckets (least recently used out). Off by default:
+    a gateway in front usually limits rates (docs/gateways.md)."""
+
+    enabled: bool = False
+    requests_per_second: float = 10.0
+    burst: int = 20
+    max_principals: int = 10_000
+
+
+@dataclass(frozen=True)
 class Limits:
     max_body_bytes: int = 16_384
+    max_header_bytes: int = 32_768
     max_ttl_seconds: int = 43_200
     credential_cache: CacheLimits = field(default_factory=CacheLimits)
     token_cache: TokenCacheLimits = field(default_factory=TokenCacheLimits)
+    rate_limit: RateLimit = field(default_factory=RateLimit)
 
 
 @dataclass(frozen=True)
@@ -192,7 +207,11 @@ def parse_config(raw: object, mode: str = "deployed") -> Config:
         ),
     )
     limits = _parse_limits(
-        doc.section("limits", ("max_body_bytes", "max_ttl_seconds", "credential_cache", "token_cache"), {})
+        doc.section(
+            "limits",
+            ("max_body_bytes", "max_header_bytes", "max_ttl_seconds", "credential_cache", "token_cache", "rate_limit"),
+            {},
+        )
     )
     issuers = _parse_issuers(doc, mode)
     stores = _parse_stores(doc, mode, limits, issuers)
@@ -291,7 +310,16 @@ def _parse_ledger(doc: Section, mode: str, stores: Mapping[str, StoreConfig]) ->
 def _parse_limits(s: Section) -> Limits:
     c = s.section("credential_cache", ("enabled", "max_entries", "max_reuse_seconds", "safety_buffer_seconds"), {})
     t = s.section("token_cache", ("enabled", "max_entries", "max_seconds"), {})
+    r = s.section("rate_limit", ("enabled", "requests_per_second", "burst", "max_principals"), {})
     return Limits(
+        rate_limit=RateLimit(
+            enabled=r.get("enabled", bool, False),
+            requests_per_second=float(r.integer("requests_per_second", 10, 1, 10_000)),
+            burst=r.integer("burst", 20, 1, 100_000),
+            max_principals=r.integer("max_principals", 10_000, 1, 1_000_000),
+        ),
+        # A bearer token alone may be 16,384 characters (shared/identity/jws.py): the floor leaves room for it.
+        max_header_bytes=s.integer("max_header_bytes", 32_768, 20_480, 1_048_576),
         token_cache=TokenCacheLimits(
             enabled=t.get("enabled", bool, True),
             max_entries=t.integer("max_entries", 10_000, 1, 1_000_000),
@@ -326,6 +354,7 @@ _ISSUER_FIELDS = (
     "http_timeout_seconds",
     "any_tenant",
     "immutable_claims",
+    "max_unknown_kids_per_minute",
 )
 TENANT_TEMPLATE = "{tenantid}"
 PRINCIPAL_KEY_SEPARATOR = "|"  # Principal.key is "<issuer>|<subject>": an issuer never contains it
@@ -384,6 +413,7 @@ def _parse_issuer(s: Section, mode: str) -> IssuerConfig:
         immutable_claims=_immutable_claims(s),
         max_stale_seconds=s.integer("max_stale_seconds", 86_400, 0, 7 * 86_400),
         refetch_cooldown_seconds=s.integer("refetch_cooldown_seconds", 60, 1, 3_600),
+        max_unknown_kids_per_minute=s.integer("max_unknown_kids_per_minute", 10, 1, 1_000),
         http_timeout_seconds=float(s.integer("http_timeout_seconds", 3, 1, 30)),
     )
 

@@ -79,6 +79,7 @@ class Problem(Exception):
     detail: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
+    audit: dict[str, object] = field(default_factory=dict)  # what a refusal's audit record adds (never the body)
 
     def __post_init__(self):
         known = CATALOGUE.get(self.slug)

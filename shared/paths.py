@@ -18,6 +18,17 @@ PLACEHOLDERS = ("sub", "oid", "tid", "preferred_username", "email")
 # % would let an encoded form slip past these checks, \ is a separator on some clients, # ends URLs.
 FORBIDDEN = frozenset("*?${}[]'\"%\\#<>|^`~")
 
+# The rules below as JSON Schema patterns, for the OpenAPI document (shared/api/openapi.py): the portable
+# subset, printable ASCII without the characters above and the Latin-1 letters, in segments that are not
+# empty, '.' or '..' and neither start nor end with a space. Everything they match passes validate_path
+# (tests/core/test_paths.py); validate_path also accepts other Unicode text in NFC form.
+_ANY = " !&()+,\\-.0-9:;=@A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff"
+_EDGE = _ANY[1:]  # no space at either end of a segment
+_NOT_DOT = _EDGE.replace(".", "")
+_SEGMENT = f"(?:[{_NOT_DOT}]|[{_EDGE}][{_NOT_DOT}]|[{_NOT_DOT}][{_EDGE}]|[{_EDGE}][{_ANY}]+[{_EDGE}])"
+PATH_PATTERN = f"^(?:{_SEGMENT}(?:/{_SEGMENT})*/?)?$"  # "" (everything), a prefix ending with '/', or one object
+OBJECT_PATTERN = f"^{_SEGMENT}(?:/{_SEGMENT})*$"  # one object: not empty, not ending with '/'
+
 
 def _check_text(text: str, what: str) -> None:
     if len(text) > MAX_PATH_CHARS:

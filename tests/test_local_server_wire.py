@@ -165,3 +165,52 @@ def test_any_other_error_of_a_connection_is_still_reported(local, capsys):
     except ValueError:
         local.httpd.handle_error(None, ("127.0.0.1", 1))
     assert "ValueError" in capsys.readouterr().err
+
+
+def test_the_gate_lets_waiting_requests_in_by_order_of_arrival():
+    import threading
+
+    from localdev.server import FifoGate
+
+    gate, order, started = FifoGate(1), [], []
+    release = threading.Event()
+
+    def holder():
+        with gate:
+            release.wait(5)
+
+    def waiter(name):
+        started.append(name)
+        with gate:
+            order.append(name)
+
+    first = threading.Thread(target=holder)
+    first.start()
+    threads = []
+    for name in range(5):
+        t = threading.Thread(target=waiter, args=(name,))
+        t.start()
+        threads.append(t)
+        for _ in range(500):  # at most 5 s for the thread to queue itself, so arrival order is known
+            if len(gate._waiting) == name + 1:
+                break
+            threading.Event().wait(0.01)
+    release.set()
+    for t in (first, *threads):
+        t.join(5)
+    assert order == [0, 1, 2, 3, 4]
+
+
+def test_sixty_four_clients_at_once_are_all_answered(local):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(64, timeout=10)
+
+    def one(_):
+        barrier.wait()
+        return exchange(local, b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[:12]
+
+    with ThreadPoolExecutor(64) as pool:
+        answers = list(pool.map(one, range(64)))
+    assert answers == [b"HTTP/1.1 200"] * 64

@@ -74,6 +74,8 @@ def ttl(doc: dict) -> int | None:
     value = doc.get("ttl_seconds")
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 900.0 is the integer 900, as JSON Schema reads it (the OpenAPI document's type)
     if isinstance(value, bool) or not isinstance(value, int):
         raise bad_request("'ttl_seconds' must be an integer number of seconds", "bad-ttl")
     if value <= 0:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..access import LEVELS
+from ..paths import MAX_PATH_CHARS, OBJECT_PATTERN, PATH_PATTERN
 
 API_VERSION = "1.0.0"  # the version of this contract: health answers it, the OpenAPI document carries it
 BASE_PATH = "/api"
@@ -46,8 +47,12 @@ class Operation:
         return self.path.removeprefix(BASE_PATH + "/")
 
 
-def _path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+def _path_param(name: str, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, **schema}}
+
+
+STORE_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"  # a store id (shared.config.STORE_ID)
+PRINTABLE_PATTERN = "^[ -~]+$"  # printable ASCII: the portable part of what the service reads as printable
 
 
 # The access-manager API (docs/accessmanager.md): that service's paths under our base path, its query names.
@@ -72,7 +77,13 @@ _ROOT_DIR = {
     "in": "query",
     "description": "the directory of the loadingzone this upload wrote to (literal path rules, no leading or "
     "trailing '/')",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 1024, "default": "none"},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_PATH_CHARS,
+        "pattern": OBJECT_PATTERN,
+        "default": "none",
+    },
 }
 _PERMISSIONS = {
     "name": "permissions",
@@ -81,7 +92,12 @@ _PERMISSIONS = {
     "may use at all",
     "schema": {"type": "string", "enum": ["READ", "WRITE", "DELETE", "GET"]},
 }
-_ORGA_ID = {"name": "orgaId", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_ORGA_ID = {
+    "name": "orgaId",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+}
 _AM_ERRORS = (400, 401, 403, 404, 409, 503)
 
 
@@ -225,13 +241,13 @@ OPERATIONS: tuple[Operation, ...] = (
         "The caller's live revocable credentials (administrators: another user's, or all); never a secret",
         response="CredentialList",
         parameters=(
-            {"name": "store", "in": "query", "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"}},
+            {"name": "store", "in": "query", "schema": {"type": "string", "pattern": STORE_PATTERN}},
             {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["pending", "active", "revoking"]}},
             {
                 "name": "user",
                 "in": "query",
                 "description": "administrators: the owner (issuer|subject) to list",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 1024},
+                "schema": {"type": "string", "minLength": 1, "maxLength": 1024, "pattern": PRINTABLE_PATTERN},
             },
             {
                 "name": "all",
@@ -283,8 +299,12 @@ OPERATIONS: tuple[Operation, ...] = (
         raw_token=True,
         response="ContainerCredentials",
         parameters=(
-            _path_param("store"),
-            {"name": "path", "in": "query", "schema": {"type": "string", "maxLength": 1024}},
+            _path_param("store", maxLength=63, pattern=STORE_PATTERN),
+            {
+                "name": "path",
+                "in": "query",
+                "schema": {"type": "string", "maxLength": MAX_PATH_CHARS, "pattern": PATH_PATTERN},
+            },
             {"name": "access", "in": "query", "required": True, "schema": {"type": "string", "enum": list(LEVELS)}},
             {"name": "ttl_seconds", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 604800}},
         ),

@@ -9,13 +9,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..access import LEVELS
+from ..paths import MAX_PATH_CHARS, OBJECT_PATTERN, PATH_PATTERN
 from .bodies import FORMATS
-from .contract import API_VERSION, Operation
+from .contract import API_VERSION, STORE_PATTERN, Operation
 
 PROBLEM = {
     "description": "problem+json",
     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
 }
+
+
+# Answered on every route by the pipeline itself (shared/api/service.py): the request's size (413, 431) and a
+# configuration the service cannot start with (503); on authenticated routes, the per-caller rate limit (429).
+EVERY_ROUTE_ERRORS = (413, 431, 503)
+AUTHENTICATED_ROUTE_ERRORS = (429,)
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -36,9 +43,10 @@ def _operation(op: Operation) -> dict[str, Any]:
         ok["content"] = {media_type: {"schema": {"type": "string"}} for media_type in op.media_types}
     if op.response_status in (301, 302, 303, 307, 308):
         ok["headers"] = {"Location": {"description": "relative to the request URL", "schema": {"type": "string"}}}
+    errors = sorted({*op.errors, *EVERY_ROUTE_ERRORS, *(AUTHENTICATED_ROUTE_ERRORS if op.auth else ())})
     doc["responses"] = {
         str(op.response_status): ok,
-        **{str(c): {"$ref": f"#/components/responses/E{c}"} for c in op.errors},
+        **{str(c): {"$ref": f"#/components/responses/E{c}"} for c in errors},
     }
     return doc
 
@@ -100,11 +108,14 @@ SCHEMAS = {
         "additionalProperties": False,
         "required": ["store", "access"],
         "properties": {
-            "store": {"type": "string", "maxLength": 63},
+            "store": {"type": "string", "minLength": 1, "maxLength": 63, "pattern": STORE_PATTERN},
             "path": {
                 "type": "string",
-                "maxLength": 1024,
-                "description": "a prefix ending in '/', or one object; default: everything",
+                "maxLength": MAX_PATH_CHARS,
+                "pattern": PATH_PATTERN,
+                "description": "a prefix ending in '/', or one object; default: everything. Literal: the pattern is "
+                "the portable subset of the rules (docs/design.md, Literal paths); other Unicode text in NFC form "
+                "is accepted too",
             },
             "access": {"type": "string", "enum": list(LEVELS)},
             "ttl_seconds": {
@@ -139,11 +150,17 @@ SCHEMAS = {
         "additionalProperties": False,
         "required": ["store", "object"],
         "properties": {
-            "store": {"type": "string"},
-            "object": {"type": "string", "maxLength": 1024},
+            "store": {"type": "string", "minLength": 1, "maxLength": 63, "pattern": STORE_PATTERN},
+            "object": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_PATH_CHARS,
+                "pattern": OBJECT_PATTERN,
+                "description": "one object, literal as a credential's path",
+            },
             "method": {"type": "string", "enum": ["GET", "PUT", "DELETE"], "default": "GET"},
             "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 604800},
-            "content_type": {"type": "string"},
+            "content_type": {"type": "string", "maxLength": 255, "pattern": "^[ -~]*/[ -~]*$"},
         },
     },
     "CredentialList": {
@@ -294,6 +311,7 @@ ERROR_TEXT = {
     413: "Body too large",
     415: "Not JSON",
     429: "Throttled",
+    431: "Request headers too large",
     503: "Upstream unavailable",
 }
 

@@ -9,7 +9,7 @@ from ..access import METHOD_ACCESS
 from ..accessmanager.service import AccessManager, organization_dto, space_dto
 from ..authz import authorize, is_admin, may_revoke, visible_grants
 from ..clock import iso
-from ..errors import bad_request, conflict, forbidden, not_found, unavailable
+from ..errors import Problem, bad_request, conflict, forbidden, not_found, unavailable
 from ..kinds.contract import RevocableVendor
 from ..ledger import LIVE, LedgerUnavailable
 from .bodies import (
@@ -102,6 +102,15 @@ SDK_REFRESHED_FORMATS = frozenset({"credential_process", "container_credentials"
 SDK_DEFAULT_TTL_SECONDS = 3600
 
 
+def _authorized(config, caller, store: str, path: str, access: str, ttl: int | None):
+    """``authorize``; a refusal's audit record says which store, path and access were asked for."""
+    try:
+        return authorize(config, caller, store, path, access, ttl)
+    except Problem as refusal:
+        refusal.audit.update(store=store, scope={"path": path}, access=access)
+        raise
+
+
 def _vend(ctx: RequestContext, req, fmt: str) -> dict:
     """Authorize, mint (or reuse from the cache), audit and render one credential request."""
     svc = ctx.service
@@ -109,7 +118,7 @@ def _vend(ctx: RequestContext, req, fmt: str) -> dict:
     ttl = req.ttl_seconds
     if ttl is None and fmt in SDK_REFRESHED_FORMATS:
         ttl = SDK_DEFAULT_TTL_SECONDS
-    grant = authorize(svc.config, ctx.caller, req.store, req.path, req.access, ttl)
+    grant = _authorized(svc.config, ctx.caller, req.store, req.path, req.access, ttl)
     vendor = svc.vendor(req.store)
     if fmt not in vendor.formats:
         offered = sorted(vendor.formats - {"container_credentials"})
@@ -144,7 +153,7 @@ def create_signed_url(ctx: RequestContext):
     svc = ctx.service
     req = signed_url_request(json_body(ctx.request, svc.config.limits.max_body_bytes))
     _known_store(ctx, req.store)
-    grant = authorize(svc.config, ctx.caller, req.store, req.object, METHOD_ACCESS[req.method], req.ttl_seconds)
+    grant = _authorized(svc.config, ctx.caller, req.store, req.object, METHOD_ACCESS[req.method], req.ttl_seconds)
     vendor = svc.vendor(req.store)
     signed = vendor.sign_url(grant, req.method, req.content_type)
     audit.record(
@@ -229,7 +238,11 @@ def revoke_credential(ctx: RequestContext):
     owner = vendor.owner_of(cid)
     if owner is None or not may_revoke(svc.config, ctx.caller, owner):
         raise not_found("there is no such credential")  # never reveal that someone else's credential exists
-    vendor.revoke(cid, "owner" if owner == ctx.caller.key else "admin")
+    try:
+        about = vendor.revoke(cid, "owner" if owner == ctx.caller.key else "admin") or {}
+    except Problem as refusal:
+        refusal.audit.update(store=vendor.store.id, credential_id=cid)
+        raise
     audit.record(
         "revoke",
         "revoked",
@@ -237,6 +250,8 @@ def revoke_credential(ctx: RequestContext):
         request_id=ctx.request.request_id,
         store=vendor.store.id,
         provider=vendor.provider,
+        scope=about.get("scope"),
+        expires_at=about.get("expires_at"),
         credential_id=cid,
     )
     return HttpResponse(204, {**SECURITY_HEADERS, "X-Request-Id": ctx.request.request_id}, b"")

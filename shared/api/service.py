@@ -16,10 +16,11 @@ from ..accessmanager.service import AccessManager
 from ..cache import CredentialCache
 from ..clock import utcnow
 from ..config import Config, load_config
-from ..errors import Problem, missing_token, not_found, problem
+from ..errors import Problem, missing_token, not_found, problem, throttled
 from ..identity.tokens import TokenValidator
 from ..kinds.contract import IssuedCredential, Vendor, VendorContext
 from ..ledger import LazyLedger
+from ..ratelimit import TokenBuckets
 from ..secrets import SecretResolver
 from .context import RequestContext, Route
 from .http import HttpRequest, HttpResponse, problem_response
@@ -64,6 +65,10 @@ class VendingService:
             AccessManager(config.accessmanager, self.vendor, secrets, clock) if config.accessmanager else None
         )
         self.routes: list[Route] = build_routes()
+        rate = config.limits.rate_limit
+        self.rate_limit = (
+            TokenBuckets(rate.requests_per_second, rate.burst, rate.max_principals) if rate.enabled else None
+        )
 
     # -- vendors ------------------------------------------------------------------------------
     def vendor(self, store_id: str) -> Vendor:
@@ -77,21 +82,26 @@ class VendingService:
 
     # -- pipeline -----------------------------------------------------------------------------
     def handle(self, request: HttpRequest) -> HttpResponse:
+        principal = None
         try:
+            self._within_limits(request)
             route, params = self._route(request)
             ctx = RequestContext(self, request, params)
             if route.auth:
-                ctx.principal = self.validator.validate(self._token(request, route.raw_token))
+                ctx.principal = principal = self.validator.validate(self._token(request, route.raw_token))
+                self._rate_limited(principal.key)
             return route.handler(ctx)
         except Problem as refusal:
-            if refusal.status in (401, 403):
+            if refusal.status in (401, 403, 429):
                 audit.record(
                     "request",
                     "denied",
+                    principal=principal,
                     status=refusal.status,
                     reason=refusal.slug,
                     request_id=request.request_id,
                     route=request.path[:200],
+                    **refusal.audit,
                 )
             return problem_response(refusal, request.request_id)
         except Exception as exc:  # noqa: BLE001 - the last line: a bug, reported without detail
@@ -105,6 +115,27 @@ class VendingService:
             return problem_response(
                 problem("internal-error", "an unexpected error happened; quote the request id when reporting it"),
                 request.request_id,
+            )
+
+    def _within_limits(self, request: HttpRequest) -> None:
+        """The request's size, the same on every adapter: headers (431) and body (413), before routing."""
+        limits = self.config.limits
+        size = sum(len(name) + len(value) + 4 for name, value in request.headers.items())  # "name: value\r\n"
+        if size > limits.max_header_bytes:
+            raise problem("headers-too-large", f"the request headers are limited to {limits.max_header_bytes} bytes")
+        if len(request.body) > limits.max_body_bytes:
+            raise problem("body-too-large", f"the body is limited to {limits.max_body_bytes} bytes")
+
+    def _rate_limited(self, key: str) -> None:
+        if self.rate_limit is None:
+            return
+        wait = self.rate_limit.take(key)
+        if wait > 0:
+            retry_after = TokenBuckets.retry_after(wait)
+            raise throttled(
+                f"too many requests from this caller; at most {self.rate_limit.rate:g} per second "
+                f"(bursts of {self.rate_limit.burst})",
+                retry_after=retry_after,
             )
 
     def _route(self, request: HttpRequest) -> tuple[Route, dict[str, str]]:

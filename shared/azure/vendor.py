@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from datetime import datetime, timedelta
@@ -27,6 +28,31 @@ from urllib.parse import quote, urlsplit
 from ..authz import Grant
 from ..errors import problem, unavailable
 from ..kinds.contract import IssuedCredential, SignedUrl, Vendor
+
+log = logging.getLogger("tvs.azure")
+
+
+def _azure_failures() -> tuple[type[BaseException], ...]:
+    """What Azure AD or storage failing raises: the SDK's errors, and the ValueError (a JSONDecodeError)
+    azure-identity lets through when a token endpoint answers something that is not JSON (an HTML page)."""
+    from azure.core.exceptions import AzureError
+
+    return (AzureError, ValueError)
+
+
+# Bounded retries with jitter. The storage SDK's own default waits 15 s, then 18 s, between attempts:
+# a delegation key that storage refuses would answer after half a minute, past API Gateway's 30 s.
+# Here: 3 attempts, about 1 s then 3 s apart (each ±1 s), within 5 s connect and 10 s read timeouts.
+STORAGE_CLIENT_OPTIONS: dict[str, Any] = {
+    "connection_timeout": 5,
+    "read_timeout": 10,
+    "retry_total": 2,
+    "initial_backoff": 1,
+    "increment_base": 2,
+    "random_jitter_range": 1,
+}
+# Token endpoints (managed identity, Entra ID): 3 attempts, backoff from 0.5 s doubling, at most 4 s.
+CREDENTIAL_RETRY: dict[str, Any] = {"retry_total": 2, "retry_backoff_factor": 0.5, "retry_backoff_max": 4}
 
 CLOCK_SKEW = timedelta(minutes=5)
 USER_DELEGATION_MAX = timedelta(days=7)
@@ -112,19 +138,20 @@ class AzureBlobVendor(Vendor):
             return EmulatorTokenCredential()
         import azure.identity as identity
 
+        bounded = CREDENTIAL_RETRY  # a failing token endpoint answers 503 within seconds, not minutes
         if method == "service-principal":
             return identity.ClientSecretCredential(
-                o["tenant_id"], o["client_id"], self.context.secrets.resolve(o["client_secret"])
+                o["tenant_id"], o["client_id"], self.context.secrets.resolve(o["client_secret"]), **bounded
             )
         if method == "managed-identity":
-            return identity.ManagedIdentityCredential(client_id=o.get("client_id"))
+            return identity.ManagedIdentityCredential(client_id=o.get("client_id"), **bounded)
         if method == "workload-identity":
             return (
-                identity.WorkloadIdentityCredential(client_id=o.get("client_id"))
+                identity.WorkloadIdentityCredential(client_id=o.get("client_id"), **bounded)
                 if o.get("client_id")
-                else identity.WorkloadIdentityCredential()
+                else identity.WorkloadIdentityCredential(**bounded)
             )
-        return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True)
+        return identity.DefaultAzureCredential(exclude_interactive_browser_credential=True, **bounded)
 
     def _cached_delegation_key(self, needed_until: datetime):
         with self._lock:
@@ -150,15 +177,19 @@ class AzureBlobVendor(Vendor):
             key = self._cached_delegation_key(needed_until)  # renewed by another request meanwhile
             if key is not None:
                 return key
-            from azure.core.exceptions import AzureError
-
             service_client = self._blob_service()
             now = self.context.clock()
             life = max(timedelta(hours=self.store.options["delegation_key_hours"]), DELEGATION_KEY_MIN_LIFE)
             expiry = min(max(now + life, needed_until + timedelta(minutes=10)), now + USER_DELEGATION_MAX)
             try:
                 key = service_client.get_user_delegation_key(now - CLOCK_SKEW, expiry)
-            except AzureError as exc:
+            except _azure_failures() as exc:
+                log.warning(
+                    "store %s: no user delegation key from Azure AD / storage (%s); its vends answer 503 until "
+                    "one can be had (check the identity's token and its Storage Blob Delegator role)",
+                    self.store.id,
+                    type(exc).__name__,
+                )
                 raise unavailable(
                     f"Azure AD / storage did not hand out a user delegation key ({type(exc).__name__})", retry_after=10
                 ) from None
@@ -182,9 +213,7 @@ class AzureBlobVendor(Vendor):
             {"account_name": account_name, "account_key": account_key} if account_key else self._token_credential()
         )
         kwargs = {"connection_verify": o["ca_bundle"]} if o["ca_bundle"] else {}
-        client = BlobServiceClient(
-            account_url, credential=credential, connection_timeout=5, read_timeout=10, retry_total=2, **kwargs
-        )
+        client = BlobServiceClient(account_url, credential=credential, **STORAGE_CLIENT_OPTIONS, **kwargs)
         with self._lock:
             self._service_client = self._service_client or client
             return self._service_client
@@ -319,28 +348,26 @@ class AzureBlobVendor(Vendor):
         )
 
     def container_exists(self, container: str) -> bool:
-        from azure.core.exceptions import AzureError
-
         try:
             return bool(self._blob_service().get_container_client(container).exists())
-        except AzureError as exc:
+        except _azure_failures() as exc:
             raise unavailable(f"Azure storage did not answer ({type(exc).__name__})", retry_after=5) from None
 
     def create_container(self, container: str) -> None:
         """Create ``container`` (a container created meanwhile by someone else is fine)."""
-        from azure.core.exceptions import AzureError, ResourceExistsError
+        from azure.core.exceptions import ResourceExistsError
 
         try:
             self._blob_service().create_container(container)
         except ResourceExistsError:
             pass
-        except AzureError as exc:
+        except _azure_failures() as exc:
             raise unavailable(f"Azure storage did not create the container ({type(exc).__name__})") from None
 
     def list_blob_names(self, container: str, prefix: str, limit: int) -> list[str] | None:
         """The names of the blobs of ``container`` under ``prefix``, at most ``limit`` + 1 of them
         (so a caller sees that there are more); None when the container does not exist."""
-        from azure.core.exceptions import AzureError, ResourceNotFoundError
+        from azure.core.exceptions import ResourceNotFoundError
 
         names: list[str] = []
         try:
@@ -350,7 +377,7 @@ class AzureBlobVendor(Vendor):
                     break
         except ResourceNotFoundError:
             return None
-        except AzureError as exc:
+        except _azure_failures() as exc:
             raise unavailable(f"Azure storage did not list the container ({type(exc).__name__})") from None
         return names
 

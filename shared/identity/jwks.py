@@ -28,6 +28,7 @@ from ..errors import Problem, invalid_token, unavailable
 log = logging.getLogger("tvs.identity")
 Fetch = Callable[[str, float], dict]
 MIN_RSA_BITS = 2048
+UNKNOWN_KID_WINDOW_SECONDS = 60.0
 
 # The ROCA fingerprint (Nemec et al., CCS 2017): an RSA modulus made by the affected Infineon library
 # is, modulo each of these small primes, a power of 65537. A random modulus passes all 38 tests with
@@ -98,12 +99,34 @@ def unfit_for_verification(raw: dict, key: jwt.PyJWK) -> str | None:
     return None
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Keys come from the configured URL only: a redirect (possibly to http, or to another host) is a
+    failed fetch, never followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102 - refusing is the point
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def fetch_json(url: str, timeout: float) -> dict:
     req = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 - https URLs from configuration
-    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - URL from configuration only
+    with _OPENER.open(req, timeout=timeout) as resp:  # URL from configuration only
         if resp.status != 200:
             raise OSError(f"HTTP {resp.status}")
-        return json.loads(resp.read(1_048_576))
+        doc = json.loads(resp.read(1_048_576))
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
+    return doc
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, in a few words fit for the log (an HTTP status, a timeout, a refused connection)."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        return f"HTTP {code}" + (" (a redirect, not followed)" if 300 <= code < 400 else "")
+    return str(exc)[:120] or "no detail"
 
 
 class JwksCache:
@@ -126,6 +149,10 @@ class JwksCache:
         self._fetched_at: float | None = None  # last success
         self._attempted_at: float | None = None  # last try, success or not
         self._jwks_uri = issuer.jwks_uri
+        # Distinct unknown kids seen in the current minute (at most the issuer's cap of them are kept).
+        self._unknown_kids: set[str | None] = set()
+        self._window_start: float | None = None
+        self._warned = False
 
     def key(self, kid: str | None) -> jwt.PyJWK:
         """The verification key for ``kid`` or a Problem (401 unknown key, 503 IdP down and no keys).
@@ -145,7 +172,15 @@ class JwksCache:
             ):
                 self._keys = {}  # last known good keys are too old to trust: 503 until the IdP is back
             found = self._lookup(kid)
-            retry = found is None and bool(self._keys) and self._cooled_down(now)
+            admitted, warn = (True, False) if found is not None or not self._keys else self._admit_unknown(kid, now)
+            retry = found is None and bool(self._keys) and admitted and self._cooled_down(now)
+        if warn:
+            log.warning(
+                "issuer %s: more than %d distinct unknown key ids within a minute; until the minute ends, "
+                "tokens naming another unknown key id are refused without asking the identity provider",
+                self.issuer.name,
+                self.issuer.max_unknown_kids_per_minute,
+            )
         if retry:  # an unknown kid: the IdP may have rotated its keys
             self._try_refresh(now, wait=True)
             with self._lock:
@@ -158,6 +193,21 @@ class JwksCache:
                     "the identity provider's signing keys cannot be fetched", retry_after=30, slug="idp-unavailable"
                 )
         raise invalid_token("the token is signed with an unknown key")
+
+    def _admit_unknown(self, kid: str | None, now: float) -> tuple[bool, bool]:
+        """Whether an unknown ``kid`` may ask for a refetch (a cool-down still applies), and whether to warn
+        now. At most ``max_unknown_kids_per_minute`` distinct unknown kids per minute may; beyond that a
+        forged kid costs nothing but its refusal. Called under the lock."""
+        if self._window_start is None or now - self._window_start >= UNKNOWN_KID_WINDOW_SECONDS:
+            self._window_start, self._warned = now, False
+            self._unknown_kids.clear()
+        if kid in self._unknown_kids:
+            return True, False
+        if len(self._unknown_kids) >= self.issuer.max_unknown_kids_per_minute:
+            warn, self._warned = not self._warned, True
+            return False, warn
+        self._unknown_kids.add(kid)
+        return True, False
 
     def _cooled_down(self, now: float) -> bool:
         return self._attempted_at is None or now - self._attempted_at >= self.issuer.refetch_cooldown_seconds
@@ -179,7 +229,19 @@ class JwksCache:
             try:
                 keys = self._download()
             except Exception as exc:  # noqa: BLE001 - any failure of the IdP is handled the same way
-                log.warning("jwks fetch failed", extra={"issuer": self.issuer.issuer, "error": type(exc).__name__})
+                with self._lock:
+                    cached = bool(self._keys)
+                log.warning(
+                    "issuer %s: its signing keys could not be fetched from %s (%s: %s); %s",
+                    self.issuer.name,
+                    self._jwks_uri or self.issuer.discovery_url,
+                    type(exc).__name__,
+                    _reason(exc),
+                    "the keys fetched before serve meanwhile"
+                    if cached
+                    else "its tokens are answered 503 idp-unavailable until they can be",
+                    extra={"issuer": self.issuer.issuer, "error": type(exc).__name__},
+                )
                 return
             with self._lock:
                 self._keys, self._fetched_at = keys, now

@@ -145,9 +145,11 @@ class RevocableVendor(Vendor):
         no such credential (unknown, another store's, or never handed out)."""
 
     @abstractmethod
-    def revoke(self, credential_id: str, reason: str) -> None:
+    def revoke(self, credential_id: str, reason: str) -> dict[str, Any] | None:
         """Take the credential back now (idempotent: a revoked one stays revoked). ``reason`` is
-        ``owner`` or ``admin``. The caller has already decided that it may (shared.authz.may_revoke)."""
+        ``owner`` or ``admin``. The caller has already decided that it may (shared.authz.may_revoke).
+        Returns what the revocation's audit record says of the credential (``scope``, ``expires_at``),
+        or None."""
 
     @abstractmethod
     def describe(self, record: Any) -> dict[str, Any]:

@@ -97,7 +97,9 @@ class DynamoDbLedger(KeyLedger):
                 import boto3
                 from botocore.config import Config
 
-                config = Config(connect_timeout=3, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+                # total_max_attempts counts the first attempt too (botocore's max_attempts counts retries only).
+                retries = {"mode": "standard", "total_max_attempts": 3}
+                config = Config(connect_timeout=3, read_timeout=5, retries=retries)
                 self._client = boto3.client(
                     "dynamodb", region_name=self._region, endpoint_url=self._endpoint, config=config
                 )

@@ -162,7 +162,13 @@ class KeyLifecycle:
                 if attempt == 0:
                     continue
                 raise self._cap_problem() from None
-            except VmsOutcomeUnknown:
+            except VmsOutcomeUnknown as exc:
+                log.warning(
+                    "store %s: %s; the record stays pending and is settled by listing the user's keys, "
+                    "never by creating again",
+                    self.store_id,
+                    exc,
+                )
                 # Never create again: find out by listing (now if VMS answers, else by the sweep).
                 self._try(lambda: self.reconcile(record, final=False))  # noqa: B023 - called at once
                 raise unavailable(
@@ -227,6 +233,8 @@ class KeyLifecycle:
             raise self._problem(exc) from None
 
     def _problem(self, exc: VmsError) -> Problem:
+        if not isinstance(exc, VmsNotFound):
+            log.warning("store %s: %s", self.store_id, exc)  # method, status or cause only: never a key
         if isinstance(exc, VmsNotFound):
             return problem("vast-user-unknown", "the VAST user your identity maps to does not exist in VMS")
         if isinstance(exc, VmsAuthError):

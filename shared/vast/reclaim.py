@@ -28,6 +28,7 @@ from ..clock import iso
 from ..identity.principal import Principal
 from ..ledger import ACTIVE, PENDING, REVOKING, KeyRecord, LedgerUnavailable, StaleRecord
 from .lifecycle import AMBIGUOUS, FAILED_NOW, RECONCILED, REVOKED_NOW, SKIPPED, STILL_PENDING, KeyLifecycle, Outcome
+from .mapping import VastUser
 
 log = logging.getLogger("tvs.vast.sweep")
 
@@ -148,6 +149,7 @@ def _audit(outcome: Outcome) -> None:
         principal=Principal(issuer_name="", issuer=issuer, subject=subject),
         store=rec.store,
         provider="vast-s3",
+        scope={"vast_user": VastUser.from_ref(rec.holder).key},
         credential_id=rec.credential_id,
         reason=rec.last_error if event in ("failed", "ambiguous") else rec.reason,
         count=rec.attempts,

@@ -173,7 +173,7 @@ class VastS3Vendor(RevocableVendor):
             return None
         return record.owner
 
-    def revoke(self, credential_id: str, reason: str) -> None:
+    def revoke(self, credential_id: str, reason: str) -> dict[str, Any] | None:
         """Take a key back now. Revoking a revoked key again succeeds (idempotent). If VMS does not
         confirm, the record stays REVOKING, the sweep finishes it, and the caller gets a 503 (retrying
         is safe)."""
@@ -182,8 +182,10 @@ class VastS3Vendor(RevocableVendor):
             record = life.ledger.get(credential_id)
             if record is None or record.store != self.store.id or record.state == FAILED:
                 raise not_found("there is no such credential")
+            described = self.describe(record)
+            about = {"scope": described["scope"], "expires_at": described["expires_at"]}
             if record.state == REVOKED:
-                return
+                return about
             if record.state == PENDING:
                 raise conflict(
                     "credential-pending", "this key is still being created or reconciled; try again in a few minutes"
@@ -204,6 +206,7 @@ class VastS3Vendor(RevocableVendor):
                 "and retrying this call is safe",
                 retry_after=30,
             )
+        return about
 
     def describe(self, record) -> dict[str, Any]:
         issued = datetime.fromisoformat(record.created_at.replace("Z", "+00:00"))

@@ -126,6 +126,19 @@ def test_bad_bodies_get_a_400_and_mint_nothing(setup, raw):
     assert vendor.issued == []
 
 
+def test_a_ttl_written_with_a_zero_fraction_is_that_integer_as_json_schema_reads_it(setup):
+    service, vendor, tok = setup
+    resp = call(
+        service,
+        "POST",
+        "/api/v1/credentials",
+        token=tok,
+        raw_body=b'{"store": "s", "access": "read", "ttl_seconds": 900.0}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert resp.status == 200 and vendor.issued[0].ttl_seconds == 900
+
+
 def test_a_body_over_the_limit_is_413(setup):
     service, vendor, tok = setup
     body = json.dumps({"store": "s", "access": "read", "path": "a/" * 600}).encode()

@@ -1,8 +1,19 @@
 """Path rules: literal paths only, refused before anything else happens."""
 
-import pytest
+import re
 
-from shared.paths import fill_prefix, validate_object, validate_path, validate_prefix_template
+import hypothesis
+import pytest
+from hypothesis import strategies as st
+
+from shared.paths import (
+    OBJECT_PATTERN,
+    PATH_PATTERN,
+    fill_prefix,
+    validate_object,
+    validate_path,
+    validate_prefix_template,
+)
 
 HOSTILE = {
     "traversal": "users/alice/../bob/",
@@ -61,3 +72,20 @@ def test_a_missing_claim_makes_the_grant_not_apply():
 def test_bad_grant_prefix_templates_are_refused(template):
     with pytest.raises(ValueError):
         validate_prefix_template(template, ("sub",))
+
+
+@hypothesis.settings(max_examples=150, derandomize=True)
+@hypothesis.given(st.from_regex(PATH_PATTERN, fullmatch=True).filter(lambda p: len(p) <= 1024))
+def test_every_path_the_documents_pattern_allows_passes_the_path_rules(path):
+    assert validate_path(path) == path
+
+
+@hypothesis.settings(max_examples=150, derandomize=True)
+@hypothesis.given(st.from_regex(OBJECT_PATTERN, fullmatch=True).filter(lambda p: len(p) <= 1024))
+def test_every_object_the_documents_pattern_allows_passes_the_object_rules(obj):
+    assert validate_object(obj) == obj
+
+
+@pytest.mark.parametrize("path", HOSTILE.values(), ids=HOSTILE.keys())
+def test_the_documents_pattern_refuses_every_hostile_path(path):
+    assert re.search(PATH_PATTERN, path) is None or len(path) > 1024
