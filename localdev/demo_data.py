@@ -11,7 +11,7 @@ from .default_config import DEMO_AWS_EXTERNAL_ID, DEMO_AWS_ROLE_ARN, DEMO_GCS_PR
 
 def prepare_demo_data(emulators: dict, origins: list[str]) -> None:
     """Create the demo containers/buckets the embedded stores point at, and let the page's ``origins``
-    use signed URLs on them from the browser (CORS); idempotent."""
+    use signed URLs on them from the browser (CORS; no ``origins``, no rules); idempotent."""
     azurite = emulators.get("azurite")
     if azurite is not None:
         from azure.core.exceptions import ResourceExistsError
@@ -23,11 +23,13 @@ def prepare_demo_data(emulators: dict, origins: list[str]) -> None:
                 client.create_container(container)
             except ResourceExistsError:
                 pass
-        allow_page_on_azurite(azurite.connection_string, str(azurite.ca), origins)
+        if origins:
+            allow_page_on_azurite(azurite.connection_string, str(azurite.ca), origins)
     moto = emulators.get("moto")
     if moto is not None:
         prepare_moto(moto)
-        allow_page_on_moto(moto.url, "demo", origins)
+        if origins:
+            allow_page_on_moto(moto.url, "demo", origins)
     gcs = emulators.get("gcs")
     if gcs is not None:
         gcs.server.create_bucket("demo", DEMO_GCS_PROJECT)

@@ -100,7 +100,10 @@ class LocalServer:
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
+        """Stops serving and frees the port; safe on a server that never started (shutdown would wait forever)."""
+        if self._thread is not None:
+            self.httpd.shutdown()
+            self._thread = None
         self.httpd.server_close()
 
 

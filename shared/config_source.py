@@ -27,7 +27,8 @@ S3_PREFIX = "s3://"
 MAX_DOCUMENT_BYTES = 1024 * 1024  # a configuration document is a few kB; refuse anything absurd before reading it
 SSM_NAME = re.compile(r"^/?[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*\Z")  # SSM's name characters, no version selector
 S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]\Z")
-TIMEOUTS = {"connect_timeout": 3, "read_timeout": 10, "retries": {"max_attempts": 3, "mode": "standard"}}
+# total_max_attempts counts the first attempt too (botocore's max_attempts counts retries only): 3 in all.
+TIMEOUTS = {"connect_timeout": 3, "read_timeout": 10, "retries": {"total_max_attempts": 3, "mode": "standard"}}
 
 
 def is_remote(source: str) -> bool:

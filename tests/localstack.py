@@ -17,9 +17,12 @@ from pathlib import Path
 
 import requests
 
-from localdev.__main__ import _prepare_demo_data
+from localdev.__main__ import LocalGcs
+from localdev.cors import page_origins
 from localdev.default_config import DEMO_AWS_SECRETS, DEMO_VMS_TOKEN_ENV, embedded_config
+from localdev.demo_data import prepare_demo_data
 from localdev.devidp import DevIdentityProvider
+from localdev.emulators import free_port
 from localdev.server import LocalServer
 from localdev.vms_simulator import VmsSimulator
 from shared.api import VendingService
@@ -49,10 +52,18 @@ class LocalStack:
 
 @contextlib.contextmanager
 def local_stack(
-    azurite, moto, certs, state: Path, port: int = 0, idp: DevIdentityProvider | None = None, **config_over
+    azurite,
+    moto,
+    certs,
+    state: Path,
+    port: int = 0,
+    idp: DevIdentityProvider | None = None,
+    gcs: bool = False,
+    **config_over,
 ) -> Iterator[LocalStack]:
-    """The embedded default on ``azurite``, ``moto`` and a VMS simulator of its own, served on ``port`` (by
-    default a free one); ``idp``, when given, is the development identity provider (its issuer names the port)."""
+    """The embedded default on ``azurite``, ``moto`` and a VMS simulator of its own (and, with ``gcs``, the
+    demo-gcs store on a fake-gcs-server of its own), served on ``port`` (by default a free one); ``idp``,
+    when given, is the development identity provider (its issuer names the port)."""
     ca, cert, key = certs
     vms_token = secrets.token_urlsafe(24)
     vms = VmsSimulator(
@@ -63,9 +74,11 @@ def local_stack(
     saved = {name: os.environ.get(name) for name in (*DEMO_AWS_SECRETS, DEMO_VMS_TOKEN_ENV)}
     os.environ.update({**DEMO_AWS_SECRETS, DEMO_VMS_TOKEN_ENV: vms_token})
     server = LocalServer(service=None, idp=None, port=port)
+    emulators = {"azurite": azurite, "moto": moto, "vms": vms}
     try:
-        emulators = {"azurite": azurite, "moto": moto, "vms": vms}
-        _prepare_demo_data(emulators)
+        if gcs:
+            emulators["gcs"] = LocalGcs(free_port(), state / "gcs")
+        prepare_demo_data(emulators, page_origins(server.port))
         issuer = f"{server.url}/dev-idp"
         raw = embedded_config(emulators, issuer, state_dir=state)
         raw.update(config_over)
@@ -76,6 +89,8 @@ def local_stack(
     finally:
         server.stop()
         vms.stop()
+        if "gcs" in emulators:
+            emulators["gcs"].stop()
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

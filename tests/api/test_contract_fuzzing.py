@@ -1,6 +1,6 @@
 """Contract fuzzing: schemathesis generates requests for every operation of the served OpenAPI
 document and sends them to the running local service (the embedded default on Azurite, moto server
-and a VMS simulator), with a valid development token supplied by an auth hook so that authenticated
+a VMS simulator and fake-gcs-server), with a valid development token supplied by an auth hook so that authenticated
 routes are exercised past the token check.
 
 Every check schemathesis has runs on every answer: no 5xx (a 503 only where the document declares
@@ -41,7 +41,7 @@ IDP = DevIdentityProvider(f"http://127.0.0.1:{PORT}/dev-idp")
 @pytest.fixture(scope="module")
 def stack(azurite, moto_server, certs, tmp_path_factory):
     state = tmp_path_factory.mktemp("fuzz-state")
-    with local_stack(azurite, moto_server, certs, state, port=PORT, idp=IDP) as running:
+    with local_stack(azurite, moto_server, certs, state, port=PORT, idp=IDP, gcs=True) as running:
         yield running
     total, statuses = sum(CASES.values()), sorted(STATUSES.items())
     print(f"\ncontract fuzzing: {total} cases over {len(CASES)} operations: {CASES}; statuses {statuses}")
@@ -56,9 +56,9 @@ schema.config.checks.not_a_server_error.expected_statuses = ["2xx", "3xx", "4xx"
 
 # Random store ids, organizations and spaces would stop almost every request at 404. Where the
 # generated value is well formed, it is swapped, some of the time, for one the embedded default has,
-# so requests reach every store kind (Azure Blob on Azurite, AWS S3 on moto, VAST on the simulator) and
-# the access manager's organization. A swap never makes a schema-invalid case valid.
-STORES = ("demo-azure", "demo-s3", "demo-vast")
+# so requests reach every store kind (Azure Blob on Azurite, AWS S3 on moto, VAST on the simulator,
+# GCS on fake-gcs-server) and the access manager's organization. A swap never makes a schema-invalid case valid.
+STORES = ("demo-azure", "demo-s3", "demo-vast", "demo-gcs")
 SPACES = ("main", "open", "loadingzone")
 # A store kind may refuse a well-formed request for reasons the document cannot state (they depend on
 # the store): these 400s of the problem catalogue (docs/api.md) are answers, not contract failures.
